@@ -1,0 +1,737 @@
+// Copyright 2026 The gort Authors. BSD-style license (see LICENSE).
+// Parts follow the design of the Go runtime, Copyright 2009 The Go Authors.
+
+// mallocgc and free, the arena, persistentalloc, and the public
+// allocation calls (Go's malloc.goc). See malloc.h for the overview.
+
+#include <stdlib.h>
+
+#include "gort.h"
+#include "malloc.h"
+
+MHeap	runtime_mheap;
+MStats	runtime_mstats;
+int32	runtime_checking;
+byte	runtime_zerobase[PtrSize] __attribute__((aligned(16)));
+
+// runtime.MemProfileRate. Go's default is 512 KB; it stays 0 (off) until
+// the profiler (mprof/) lands, so that no allocation reaches its hooks.
+int32	runtime_MemProfileRate = 0;
+
+static void*	largealloc(uint32 flag, uintptr *sizep);
+static bool	isfreeblock(MCache *c, MSpan *s, void *v);
+static void	settype(void *v, uintptr typ);
+
+// Allocate an object of at least size bytes. Small objects come from
+// the M's cache, large ones (> 32 KB) straight from the heap.
+// typ is 0 for an untyped block, else a GortType* | TypeInfo_* word.
+// A block that may be freed with runtime_free must be at least TinySize
+// bytes or have pointers (so that it is not a tiny block).
+void*
+runtime_mallocgc(uintptr size, uintptr typ, uint32 flag)
+{
+	M *mp;
+	MCache *c;
+	MCacheList *l;
+	MLink *v, *next;
+	int32 sizeclass;
+	uintptr tinysize, size1;
+	int32 rate;
+	byte *tiny;
+
+	if(size == 0) {
+		// All 0-length allocations use this pointer; C, like Go, does
+		// not promise distinct addresses for them.
+		return runtime_zerobase;
+	}
+	mp = runtime_mcheck("mallocgc");
+	if(mp->mallocing)
+		runtime_throw("malloc/free - deadlock");
+	mp->locks++;
+	mp->mallocing = 1;
+
+	c = mp->mcache;
+	if(!runtime_debug.efence && size <= MaxSmallSize) {
+		if((flag&(FlagNoScan|FlagNoGC)) == FlagNoScan && size < TinySize) {
+			// Tiny allocator.
+			//
+			// Several tiny pointer-free requests share one 16-byte
+			// block, which is freed when none of them is reachable.
+			// Because they hold no pointers, the waste is bounded
+			// (at worst 2x, when all but one are dead). 8-byte
+			// blocks would waste nothing but combine less; 32 would
+			// combine more and waste up to 4x. The main targets
+			// are small strings and escaping scalars.
+			//
+			// A tiny object must never be freed explicitly; free
+			// refuses blocks under TinySize. SetFinalizer accepts
+			// an inner byte of a block that may be tiny.
+			tinysize = c->tinysize;
+			if(size <= tinysize) {
+				tiny = c->tiny;
+				// Align for the request's natural alignment.
+				if((size&7) == 0)
+					tiny = (byte*)ROUND((uintptr)tiny, 8);
+				else if((size&3) == 0)
+					tiny = (byte*)ROUND((uintptr)tiny, 4);
+				else if((size&1) == 0)
+					tiny = (byte*)ROUND((uintptr)tiny, 2);
+				size1 = size + (tiny - c->tiny);
+				if(size1 <= tinysize) {
+					// It fits in the current tiny block.
+					v = (MLink*)tiny;
+					c->tiny += size1;
+					c->tinysize -= size1;
+					mp->mallocing = 0;
+					mp->locks--;
+					return v;
+				}
+			}
+			// Start a new TinySize block.
+			l = &c->list[TinySizeClass];
+			if(l->list == nil)
+				MCache_Refill(c, TinySizeClass);
+			v = l->list;
+			next = v->next;
+			if(next != nil)	// prefetching nil costs a DTLB miss
+				PREFETCH(next);
+			l->list = next;
+			l->nlist--;
+			((uint64*)v)[0] = 0;
+			((uint64*)v)[1] = 0;
+			runtime_marktiny(v);
+			// Keep whichever block has more room left.
+			if(TinySize-size > tinysize) {
+				c->tiny = (byte*)v + size;
+				c->tinysize = TinySize - size;
+			}
+			size = TinySize;
+			goto done;
+		}
+		// Inlined SizeToClass.
+		if(size <= 1024-8)
+			sizeclass = runtime_size_to_class8[(size+7)>>3];
+		else
+			sizeclass = runtime_size_to_class128[(size-1024+127) >> 7];
+		size = runtime_class_to_size[sizeclass];
+		l = &c->list[sizeclass];
+		if(l->list == nil)
+			MCache_Refill(c, sizeclass);
+		v = l->list;
+		next = v->next;
+		if(next != nil)
+			PREFETCH(next);
+		l->list = next;
+		l->nlist--;
+		if(!(flag & FlagNoZero)) {
+			v->next = nil;
+			// The block is zero iff its second word is zero.
+			if(size > sizeof(uintptr) && ((uintptr*)v)[1] != 0)
+				memset(v, 0, size);
+		}
+	done:
+		c->local_cachealloc += size;
+	} else {
+		// Large (or efence): whole pages from the heap.
+		v = largealloc(flag, &size);
+	}
+
+	if(flag & FlagNoGC)
+		runtime_marknogc(v);
+	else if(!(flag & FlagNoScan))
+		runtime_markscan(v);
+
+	mp->mallocing = 0;
+	if(typ != 0 && !(flag & FlagNoScan))
+		settype(v, typ);
+	mp->locks--;
+
+	if(runtime_debug.allocfreetrace)
+		goto profile;
+
+	if(!(flag & FlagNoProfiling) && (rate = runtime_MemProfileRate) > 0) {
+		if(size >= (uintptr)rate)
+			goto profile;
+		if(c->next_sample > (int32)size)
+			c->next_sample -= size;
+		else {
+			// Pick the next sample point, uniform in [0, 2*rate).
+			// (If you change this, change allocmcache too.)
+			if(rate > 0x3fffffff)	// keep 2*rate from overflowing
+				rate = 0x3fffffff;
+			c->next_sample = runtime_fastrand1() % (2*rate);
+		profile:
+			runtime_MProf_Malloc(v, size, typ);
+		}
+	}
+
+	if(!(flag & FlagNoInvokeGC) && mstats.heap_alloc >= mstats.next_gc)
+		runtime_gc(0);
+
+	return v;
+}
+
+static void*
+largealloc(uint32 flag, uintptr *sizep)
+{
+	uintptr npages, size;
+	MSpan *s;
+	void *v;
+
+	size = *sizep;
+	if(size + PageSize < size)
+		runtime_throw("out of memory");
+	npages = size >> PageShift;
+	if((size & PageMask) != 0)
+		npages++;
+	s = MHeap_Alloc(&runtime_mheap, npages, 0, 1, !(flag & FlagNoZero));
+	if(s == nil)
+		runtime_throw("out of memory");
+	s->limit = (byte*)(s->start<<PageShift) + size;
+	*sizep = npages<<PageShift;
+	v = (void*)(s->start << PageShift);
+	// One block start, for the collector.
+	runtime_markspan(v, 0, 0, true);
+	return v;
+}
+
+void*
+runtime_malloc(uintptr size)
+{
+	return runtime_mallocgc(size, 0, FlagNoInvokeGC);
+}
+
+// Free the object whose base pointer is v.
+void
+runtime_free(void *v)
+{
+	M *mp;
+	MSpan *s;
+	MCache *c;
+	int32 sizeclass;
+	uintptr size;
+	byte *base;
+
+	if(v == nil)
+		return;
+
+	// The sweeper (mgc0.c) has a copy of the guts of this function:
+	// change both together.
+	mp = runtime_mcheck("free");
+	if(mp->mallocing)
+		runtime_throw("malloc/free - deadlock");
+	mp->mallocing = 1;
+
+	if(!runtime_mlookup(v, &base, nil, &s)) {
+		runtime_printf("runtime: free %p: not an allocated block\n", v);
+		runtime_throw("free runtime_mlookup");
+	}
+	if(base != v) {
+		runtime_printf("runtime: free %p: not the start of a block (block at %p)\n", v, base);
+		runtime_throw("free: pointer not at beginning of allocated block");
+	}
+	size = s->elemsize;
+	sizeclass = s->sizeclass;
+	// Go refuses every block under TinySize here ("freeing too small
+	// block"), as a guard against freeing tiny objects. gort marks tiny
+	// blocks in the bitmap instead (bitTinyBlock, below), so it refuses
+	// exactly those, and an 8-byte gort_malloc block can be freed.
+
+	// A block on a free list carries a "needs zeroing" word; if this one
+	// does, make sure it is not free already before corrupting the lists
+	// with it (Go does not check; see isfreeblock).
+	if(sizeclass != 0 && (((uintptr*)v)[1] == (uintptr)0xfeedfeedfeedfeedULL ||
+			      ((uintptr*)v)[1] == (uintptr)0xdeaddeaddeaddeadULL) &&
+	   isfreeblock(mp->mcache, s, v)) {
+		runtime_printf("runtime: free %p: block is already free\n", v);
+		runtime_throw("free: double free");
+	}
+	// A tiny block may hold several objects (see mallocgc).
+	if(sizeclass == TinySizeClass && (runtime_getbits(v) & bitTinyBlock) != 0) {
+		runtime_printf("runtime: free %p: tiny object (allocated with FlagNoScan and size < %d)\n", v, TinySize);
+		runtime_throw("freeing tiny object");
+	}
+
+	// Free only into a swept span: freeing into an unswept one would
+	// corrupt its mark bits. The caller must hold m->locks around
+	// EnsureSwept (go1.3 follow-up 6e612ae0).
+	mp->locks++;
+	MSpan_EnsureSwept(s);
+	mp->locks--;
+
+	if(s->specials != nil)
+		runtime_freeallspecials(s, v, size);
+
+	c = mp->mcache;
+	if(sizeclass == 0) {
+		// Large object.
+		*(uintptr*)(s->start<<PageShift) = (uintptr)0xfeedfeedfeedfeedULL;	// needs zeroing
+		// markfreed before unmarkspan and MHeap_Free: they may
+		// coalesce v into other spans and change the bitmap further.
+		runtime_markfreed(v, size);
+		runtime_unmarkspan(v, 1<<PageShift);
+		if(runtime_debug.efence)
+			runtime_efencefree(s);
+		else
+			MHeap_Free(&runtime_mheap, s, 1);
+		c->local_nlargefree++;
+		c->local_largefree += size;
+	} else {
+		// Small object.
+		// Mark as "needs zeroing" (word 0 becomes the list link). Go
+		// zeroes word 1 of a 16-byte block instead; gort marks it too,
+		// so that isfreeblock can recognise a freed 16-byte block, and
+		// mallocgc clears any block from 16 bytes up whose word 1 is set.
+		if(size > sizeof(uintptr))
+			((uintptr*)v)[1] = (uintptr)0xfeedfeedfeedfeedULL;
+		// markfreed before MCache_Free, which may give the span back
+		// to the heap and change the bitmap further.
+		runtime_markfreed(v, size);
+		c->local_nsmallfree[sizeclass]++;
+		MCache_Free(c, v, sizeclass, size);
+	}
+	mp->mallocing = 0;
+}
+
+// Is small block v already free: on the freeing M's cache list for its
+// class, or on its span's free list? Called only for blocks that carry a
+// "needs zeroing" word, so its cost is paid on suspect frees alone. A
+// block sitting in another M's cache is not seen (best effort there).
+static bool
+isfreeblock(MCache *c, MSpan *s, void *v)
+{
+	MCentral *central;
+	MLink *x;
+	bool found;
+
+	for(x = c->list[s->sizeclass].list; x != nil; x = x->next)
+		if(x == v)
+			return true;
+	central = &runtime_mheap.central[s->sizeclass].mcentral;
+	found = false;
+	runtime_lock(&central->lock);
+	for(x = s->freelist; x != nil; x = x->next)
+		if(x == v) {
+			found = true;
+			break;
+		}
+	runtime_unlock(&central->lock);
+	return found;
+}
+
+// efence: the freed object's pages go back to the OS and stay
+// inaccessible; the address range is never reused, so a use after free
+// faults. The span record stays (marked dead) so that a second free of
+// the same address is reported, not mistaken for a live block.
+void
+runtime_efencefree(MSpan *s)
+{
+	MHeap *h;
+	uintptr npages;
+
+	h = &runtime_mheap;
+	npages = s->npages;
+	runtime_lock(&h->lock);
+	MSpanList_Remove(s);	// off the busy list
+	s->state = MSpanDead;
+	mstats.heap_inuse -= npages<<PageShift;
+	mstats.heap_alloc -= npages<<PageShift;
+	mstats.heap_objects--;
+	runtime_unlock(&h->lock);
+	runtime_SysFault((void*)(s->start<<PageShift), npages<<PageShift, &mstats.heap_sys);
+}
+
+int32
+runtime_mlookup(void *v, byte **base, uintptr *size, MSpan **sp)
+{
+	M *mp;
+	uintptr n, i;
+	byte *p;
+	MSpan *s;
+
+	mp = runtime_m();
+	if(mp != nil && mp->mcache != nil)
+		mp->mcache->local_nlookup++;
+
+	s = MHeap_LookupMaybe(&runtime_mheap, v);
+	if(sp)
+		*sp = s;
+	if(s == nil) {
+		runtime_checkfreed(v, 1);
+		if(base)
+			*base = nil;
+		if(size)
+			*size = 0;
+		return 0;
+	}
+
+	p = (byte*)((uintptr)s->start<<PageShift);
+	if(s->sizeclass == 0) {
+		// Large object.
+		if(base)
+			*base = p;
+		if(size)
+			*size = s->npages<<PageShift;
+		return 1;
+	}
+
+	n = s->elemsize;
+	if(base) {
+		i = ((byte*)v - p)/n;
+		*base = p + i*n;
+	}
+	if(size)
+		*size = n;
+	return 1;
+}
+
+MCache*
+runtime_allocmcache(void)
+{
+	int32 rate;
+	MCache *c;
+
+	runtime_lock(&runtime_mheap.lock);
+	c = FixAlloc_Alloc(&runtime_mheap.cachealloc);
+	runtime_unlock(&runtime_mheap.lock);
+	memset(c, 0, sizeof(*c));
+
+	// First allocation sample point.
+	rate = runtime_MemProfileRate;
+	if(rate > 0x3fffffff)	// keep 2*rate from overflowing
+		rate = 0x3fffffff;
+	if(rate != 0)
+		c->next_sample = runtime_fastrand1() % (2*rate);
+	return c;
+}
+
+void
+runtime_freemcache(MCache *c)
+{
+	MCache_ReleaseAll(c);
+	runtime_lock(&runtime_mheap.lock);
+	runtime_purgecachedstats(c);
+	FixAlloc_Free(&runtime_mheap.cachealloc, c);
+	runtime_unlock(&runtime_mheap.lock);
+}
+
+// Fold a cache's local statistics into the global ones. Heap locked (or
+// the world stopped).
+void
+runtime_purgecachedstats(MCache *c)
+{
+	MHeap *h;
+	int32 i;
+
+	h = &runtime_mheap;
+	mstats.heap_alloc += c->local_cachealloc;
+	c->local_cachealloc = 0;
+	mstats.nlookup += c->local_nlookup;
+	c->local_nlookup = 0;
+	h->largefree += c->local_largefree;
+	c->local_largefree = 0;
+	h->nlargefree += c->local_nlargefree;
+	c->local_nlargefree = 0;
+	for(i = 0; i < (int32)nelem(c->local_nsmallfree); i++) {
+		h->nsmallfree[i] += c->local_nsmallfree[i];
+		c->local_nsmallfree[i] = 0;
+	}
+}
+
+// Set up the arena: one contiguous reservation, laid out low to high as
+//	spans map (8 bytes per page) | heap bitmap (4 bits per word) | arena
+// with the bitmap growing down from arena_start. Go asks for the
+// reservation at 0x00XXc000000000 (XX = 00..7f): such addresses are not
+// valid UTF-8 and far from 0xff, so a conservatively scanned word is
+// unlikely to look like a heap pointer by chance. Some of those addresses
+// are taken (AddressSanitizer's shadow covers the first few), so the loop
+// falls through to later ones and finally to any address.
+void
+runtime_mallocinit(void)
+{
+	byte *p;
+	uintptr arena_size, bitmap_size, spans_size, total;
+	uint64 i;
+	M *mp;
+
+	runtime_InitSizes();
+	if(runtime_class_to_size[TinySizeClass] != TinySize)
+		runtime_throw("bad TinySizeClass");
+
+	arena_size = MaxMem;
+	bitmap_size = arena_size / (sizeof(void*)*8/4);
+	spans_size = arena_size / PageSize * sizeof(runtime_mheap.spans[0]);
+	spans_size = ROUND(spans_size, PageSize);
+	total = bitmap_size + spans_size + arena_size + PageSize;
+	p = nil;
+	for(i = 0; i <= 0x7f; i++) {
+		p = runtime_SysReserve((void*)(i<<40 | 0x00c0ULL<<32), total);
+		if(p != nil)
+			break;
+	}
+	if(p == nil)
+		p = runtime_SysReserve(nil, total);
+	if(p == nil)
+		runtime_throw("runtime: cannot reserve arena virtual address space");
+
+	// PageSize may exceed the OS page: we asked for PageSize more.
+	p = (byte*)ROUND((uintptr)p, PageSize);
+
+	runtime_mheap.spans = (MSpan**)p;
+	runtime_mheap.bitmap = p + spans_size;
+	runtime_mheap.arena_start = p + spans_size + bitmap_size;
+	runtime_mheap.arena_used = runtime_mheap.arena_start;
+	runtime_mheap.arena_end = runtime_mheap.arena_start + arena_size;
+
+	// The rest of the allocator.
+	MHeap_Init(&runtime_mheap);
+	mp = runtime_m();
+	mp->mcache = runtime_allocmcache();
+
+	// See if it works.
+	runtime_free(runtime_malloc(TinySize));
+}
+
+// Take n more bytes of the arena from the reservation. Heap locked.
+void*
+MHeap_SysAlloc(MHeap *h, uintptr n)
+{
+	byte *p;
+
+	if(n > (uintptr)(h->arena_end - h->arena_used))
+		return nil;	// the reservation is all we have on 64-bit
+	p = h->arena_used;
+	runtime_SysMap(p, n, &mstats.heap_sys);
+	h->arena_used += n;
+	MHeap_MapBits(h);
+	MHeap_MapSpans(h);
+	return p;
+}
+
+// persistentalloc: memory for runtime records that live forever (FixAlloc
+// chunks, type tables of the profiler, ...). No free. Carved from 256 KB
+// chunks; blocks of 64 KB or more go straight to SysAlloc.
+static struct
+{
+	Lock	lock;
+	byte*	pos;
+	byte*	end;
+} persistent;
+
+enum
+{
+	PersistentAllocChunk	= 256<<10,
+	PersistentAllocMaxBlock	= 64<<10,
+};
+
+void*
+runtime_persistentalloc(uintptr size, uintptr align, uint64 *stat)
+{
+	byte *p;
+
+	if(align != 0) {
+		if(align&(align-1))
+			runtime_throw("persistentalloc: align is not a power of 2");
+		if(align > PageSize)
+			runtime_throw("persistentalloc: align is too large");
+	} else
+		align = 8;
+	if(size >= PersistentAllocMaxBlock)
+		return runtime_SysAlloc(size, stat);
+	runtime_lock(&persistent.lock);
+	persistent.pos = (byte*)ROUND((uintptr)persistent.pos, align);
+	if(persistent.pos + size > persistent.end) {
+		persistent.pos = runtime_SysAlloc(PersistentAllocChunk, &mstats.other_sys);
+		if(persistent.pos == nil) {
+			runtime_unlock(&persistent.lock);
+			runtime_throw("runtime: cannot allocate memory");
+		}
+		persistent.end = persistent.pos + PersistentAllocChunk;
+	}
+	p = persistent.pos;
+	persistent.pos += size;
+	runtime_unlock(&persistent.lock);
+	if(stat != &mstats.other_sys) {
+		// Charge the bytes to the caller's statistic.
+		runtime_xadd64(stat, size);
+		runtime_xadd64(&mstats.other_sys, -(int64)size);
+	}
+	return p;
+}
+
+// Per-span type records (Go's settype_flush/gettype). Go buffers
+// (v, typ) pairs per M and flushes them in batches; gort records each at
+// once, outside mallocing, under settype_lock. The type tables are
+// pointer-free heap blocks; the collector marks them from RootSpanTypes.
+static Lock settype_lock;
+
+static void
+settype(void *v, uintptr typ)
+{
+	MSpan *s;
+	uintptr size, ofs, j, t, ntypes, nbytes2, nbytes3;
+	uintptr *data2;
+	byte *data3;
+
+	runtime_lock(&settype_lock);
+	s = MHeap_Lookup(&runtime_mheap, v);
+	if(s->sizeclass == 0) {
+		s->types.compression = MTypes_Single;
+		s->types.data = typ;
+		runtime_unlock(&settype_lock);
+		return;
+	}
+
+	size = s->elemsize;
+	ofs = ((uintptr)v - (s->start<<PageShift)) / size;
+	ntypes = (s->npages << PageShift) / size;
+
+	switch(s->types.compression) {
+	case MTypes_Empty:
+		nbytes3 = 8*sizeof(uintptr) + 1*ntypes;
+		// Unlock around the allocation: it may need the type lock
+		// itself when it records nothing, but not the span's entry.
+		data3 = runtime_mallocgc(nbytes3, 0, FlagNoProfiling|FlagNoScan|FlagNoInvokeGC);
+		if(s->types.compression != MTypes_Empty) {
+			// Cannot happen: settype_lock is held. Keep the check
+			// so a change to the locking shows up at once.
+			runtime_throw("settype: span types changed under lock");
+		}
+		((uintptr*)data3)[1] = typ;
+		data3[8*sizeof(uintptr) + ofs] = 1;
+		s->types.data = (uintptr)data3;
+		s->types.compression = MTypes_Bytes;
+		break;
+
+	case MTypes_Words:
+		((uintptr*)s->types.data)[ofs] = typ;
+		break;
+
+	case MTypes_Bytes:
+		data3 = (byte*)s->types.data;
+		for(j = 1; j < 8; j++) {
+			if(((uintptr*)data3)[j] == typ)
+				break;
+			if(((uintptr*)data3)[j] == 0) {
+				((uintptr*)data3)[j] = typ;
+				break;
+			}
+		}
+		if(j < 8) {
+			data3[8*sizeof(uintptr) + ofs] = j;
+		} else {
+			// An eighth type: switch to one word per block.
+			nbytes2 = ntypes * sizeof(uintptr);
+			data2 = runtime_mallocgc(nbytes2, 0, FlagNoProfiling|FlagNoScan|FlagNoInvokeGC);
+			for(j = 0; j < ntypes; j++) {
+				t = data3[8*sizeof(uintptr) + j];
+				data2[j] = ((uintptr*)data3)[t];
+			}
+			data2[ofs] = typ;
+			s->types.data = (uintptr)data2;
+			s->types.compression = MTypes_Words;
+		}
+		break;
+
+	case MTypes_Single:
+	default:
+		runtime_throw("settype: bad span type compression");
+	}
+	runtime_unlock(&settype_lock);
+}
+
+uintptr
+runtime_gettype(void *v)
+{
+	MSpan *s;
+	uintptr t, ofs;
+	byte *data;
+
+	s = MHeap_LookupMaybe(&runtime_mheap, v);
+	if(s == nil)
+		return 0;
+	t = 0;
+	switch(s->types.compression) {
+	case MTypes_Empty:
+		break;
+	case MTypes_Single:
+		t = s->types.data;
+		break;
+	case MTypes_Words:
+		ofs = (uintptr)v - (s->start<<PageShift);
+		t = ((uintptr*)s->types.data)[ofs/s->elemsize];
+		break;
+	case MTypes_Bytes:
+		ofs = (uintptr)v - (s->start<<PageShift);
+		data = (byte*)s->types.data;
+		t = data[8*sizeof(uintptr) + ofs/s->elemsize];
+		t = ((uintptr*)data)[t];
+		break;
+	default:
+		runtime_throw("runtime_gettype: invalid compression kind");
+	}
+	return t;
+}
+
+// ---- public API -------------------------------------------------------------
+
+static bool
+typehaspointers(const GortType *t)
+{
+	uintptr i, nwords;
+
+	if(t->ptrmask == nil)
+		return false;
+	nwords = t->size / PtrSize;
+	for(i = 0; i < nwords; i++)
+		if(t->ptrmask[i/8] & (1<<(i%8)))
+			return true;
+	return false;
+}
+
+GORT_API void*
+gort_malloc(size_t n)
+{
+	return runtime_mallocgc(n, 0, 0);
+}
+
+GORT_API void*
+gort_malloc_noscan(size_t n)
+{
+	return runtime_mallocgc(n, 0, FlagNoScan);
+}
+
+static void*
+cnew(const GortType *t, uintptr n, uintptr objtyp)
+{
+	if(t == nil)
+		runtime_throw("gort_new: nil type");
+	if(((uintptr)t & (PtrSize-1)) != 0)
+		runtime_throw("runtime: invalid objtyp");
+	if(t->size > 0 && n > MaxMem/t->size) {
+		runtime_printf("runtime: gort_new_array(%s, %zu): allocation size out of range\n",
+			t->name ? t->name : "?", (size_t)n);
+		runtime_throw("runtime: allocation size out of range");
+	}
+	return runtime_mallocgc(t->size*n, (uintptr)t | objtyp, typehaspointers(t) ? 0 : FlagNoScan);
+}
+
+GORT_API void*
+gort_new(const GortType *t)
+{
+	return cnew(t, 1, TypeInfo_SingleObject);
+}
+
+GORT_API void*
+gort_new_array(const GortType *t, size_t n)
+{
+	return cnew(t, n, TypeInfo_Array);
+}
+
+GORT_API void
+gort_free(void *p)
+{
+	if(p == runtime_zerobase)
+		return;	// a 0-byte allocation: nothing to give back
+	runtime_free(p);
+}

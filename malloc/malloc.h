@@ -1,0 +1,523 @@
+// Copyright 2026 The gort Authors. BSD-style license (see LICENSE).
+// Parts follow the design of the Go runtime, Copyright 2009 The Go Authors.
+
+// Memory allocator, after tcmalloc, as Go 1.3 has it (golang/go 3c3be622,
+// src/pkg/runtime/malloc.h). Read this first; the other allocator files
+// point here.
+//
+// The allocator works in runs of 8 KB pages. Requests of at most 32 KB
+// are "small": they are rounded up to one of 66 size classes, and each
+// class keeps its own free lists of objects of exactly that size, carved
+// from spans of pages. Larger requests take whole runs of pages.
+//
+// The data structures, bottom up:
+//
+//	FixAlloc: free-list allocator for fixed-size runtime records
+//		(MSpan, MCache, specials), fed by persistentalloc.
+//	MHeap: the page heap; owns the arena, the spans map and the heap
+//		bitmap; hands out runs of pages (MSpans).
+//	MSpan: a run of pages, either free in the heap, one large object,
+//		or a set of small objects of one class.
+//	MCentral: per size class, the spans with free objects (nonempty)
+//		and those handed out whole (empty).
+//	MCache: per-M (later per-P) free lists, one per class; no locking.
+//	MStats: allocation statistics.
+//
+// Allocating a small object climbs the hierarchy until it finds one:
+//
+//	1. Round the size up to its class and pop the MCache list for it.
+//	   No lock is taken.
+//	2. If that list is empty, take a whole span's worth of free objects
+//	   from the MCentral (MCache_Refill → MCentral_AllocList), which
+//	   pays for one MCentral lock per span rather than per object.
+//	3. If the MCentral has no span with free objects, allocate a run of
+//	   pages from the MHeap and carve it into objects (MCentral_Grow),
+//	   one heap lock per span.
+//	4. If the MHeap has no run big enough, map at least 1 MB more of the
+//	   arena from the OS (MHeap_Grow), one system call per megabyte.
+//
+// Freeing a small object walks back down:
+//
+//	1. Push it on the MCache list of its class.
+//	2. If that list holds more than two spans' worth, return half to the
+//	   MCentral.
+//	3. If every object of a span is back in the MCentral, the span goes
+//	   back to the MHeap (and its bitmap is cleared).
+//	4. Spans idle in the MHeap for five minutes are returned to the OS
+//	   with madvise by the scavenger (MHeap_Scavenger, mheap.c);
+//	   debug.FreeOSMemory returns all idle spans at once.
+//
+// Large objects bypass the MCache and the MCentral and use the MHeap
+// directly; large in-use spans are kept on the heap's busy lists (by page
+// count) so that lazy sweeping can find them.
+//
+// Zeroing. Objects on the MCache and MCentral lists may be dirty: an
+// object is zero iff its second word is zero (the first word is the list
+// link). A span's pages are zero iff the first word of its first page is
+// zero; freeing writes a distinct nonzero word there (1, 0xfeedfeed...,
+// 0xbeadbead...) so that stray values tell where they came from. Zeroing
+// is charged to the allocating mutator, not to the collector.
+//
+// The heap bitmap (mgc0.c) keeps 4 bits for every heap word, in words
+// that grow down from arena_start; see the comment there.
+//
+// Names follow Go: runtime·MHeap_Alloc is MHeap_Alloc here, and lower case
+// runtime·x is runtime_x. Methods have the form Type_Method(Type *t, ...).
+
+#ifndef GORT_MALLOC_H
+#define GORT_MALLOC_H
+
+#include "runtime.h"
+
+typedef struct MCentral	MCentral;
+typedef struct MHeap	MHeap;
+typedef struct MSpan	MSpan;
+typedef struct MStats	MStats;
+typedef struct MLink	MLink;
+typedef struct MTypes	MTypes;
+typedef struct Special	Special;
+typedef struct Bucket	Bucket;
+
+enum
+{
+	PageShift	= 13,
+	PageSize	= 1<<PageShift,
+	PageMask	= PageSize - 1,
+};
+typedef uintptr PageID;		// address >> PageShift
+
+enum
+{
+	// The size-class algorithm in msize.c yields this many classes
+	// (class 0 means "large"); InitSizes checks it.
+	NumSizeClasses = 67,
+
+	MaxSmallSize = 32<<10,
+
+	// Tiny allocator (malloc.c): pointer-free requests under 16 bytes
+	// share 16-byte blocks of class 2.
+	TinySize = 16,
+	TinySizeClass = 2,
+
+	FixAllocChunk = 16<<10,		// chunk size for FixAlloc
+	MaxMHeapList = 1<<(20 - PageShift),	// free[]/busy[] lists by page count, < 1 MB
+	HeapAllocChunk = 1<<20,		// minimum heap growth
+
+	// The arena is 128 GB (37 bits) on 64-bit Linux, as in Go.
+	MHeapMap_Bits = 37 - PageShift,
+
+	// Max number of threads that run the collector.
+	MaxGcproc = 8,
+};
+
+#define MaxMem	(1ULL<<(MHeapMap_Bits+PageShift))	/* 128 GB */
+
+// A generic linked list of blocks (the block is usually bigger).
+struct MLink
+{
+	MLink *next;
+};
+
+// The OS interface (mem_linux.c). All sizes are multiples of the OS page.
+//
+// SysAlloc returns zeroed memory from the OS and counts it in *stat.
+// SysUnused tells the OS the contents are no longer needed (madvise);
+// SysUsed that they are needed again.
+// SysFree returns memory unconditionally and uncounts it.
+// SysFault makes the range inaccessible, keeping the address space
+// reserved (efence uses it for freed objects), and uncounts it.
+// SysReserve reserves address space without committing memory, at v if
+// possible; SysMap commits part of a reservation and counts it.
+void*	runtime_SysAlloc(uintptr nbytes, uint64 *stat);
+void	runtime_SysFree(void *v, uintptr nbytes, uint64 *stat);
+void	runtime_SysFault(void *v, uintptr nbytes, uint64 *stat);
+void	runtime_SysUnused(void *v, uintptr nbytes);
+void	runtime_SysUsed(void *v, uintptr nbytes);
+void	runtime_SysMap(void *v, uintptr nbytes, uint64 *stat);
+void*	runtime_SysReserve(void *v, uintptr nbytes);
+
+// FixAlloc is a free-list allocator for fixed-size objects, used for the
+// allocator's own records. Memory is not zeroed; the first word is
+// smashed by free and by reuse. The caller locks (usually the heap lock).
+struct FixAlloc
+{
+	uintptr	size;
+	void	(*first)(void *arg, byte *p);	// called the first time p is handed out
+	void*	arg;
+	MLink*	list;		// freed records
+	byte*	chunk;		// current chunk
+	uint32	nchunk;		// bytes left in it
+	uintptr	inuse;		// bytes handed out now
+	uint64*	stat;		// MStats field charged for chunks
+};
+
+void	FixAlloc_Init(FixAlloc *f, uintptr size, void (*first)(void*, byte*), void *arg, uint64 *stat);
+void*	FixAlloc_Alloc(FixAlloc *f);
+void	FixAlloc_Free(FixAlloc *f, void *p);
+
+// Statistics, kept as Go 1.3 keeps them; gort_read_memstats copies them
+// into the public GortMemStats (same order and widths).
+struct MStats
+{
+	// General statistics (recomputed by updatememstats).
+	uint64	alloc;		// bytes allocated and still in use
+	uint64	total_alloc;	// bytes allocated (even if freed)
+	uint64	sys;		// bytes obtained from system (sum of the *_sys below)
+	uint64	nlookup;	// number of pointer lookups
+	uint64	nmalloc;	// number of mallocs
+	uint64	nfree;		// number of frees
+
+	// Malloc heap. Protected by the heap lock.
+	uint64	heap_alloc;	// bytes allocated and still in use
+	uint64	heap_sys;	// bytes obtained from system
+	uint64	heap_idle;	// bytes in idle spans
+	uint64	heap_inuse;	// bytes in non-idle spans
+	uint64	heap_released;	// bytes released to the OS
+	uint64	heap_objects;	// total number of allocated objects
+
+	// Low-level fixed-size structures. Updated atomically (SysAlloc,
+	// persistentalloc) or under their FixAlloc's lock.
+	uint64	stacks_inuse;	// goroutine stacks in use
+	uint64	stacks_sys;
+	uint64	mspan_inuse;	// MSpan records
+	uint64	mspan_sys;
+	uint64	mcache_inuse;	// MCache records
+	uint64	mcache_sys;
+	uint64	buckhash_sys;	// profiling bucket hash table
+	uint64	gc_sys;		// heap bitmap, work buffers, finalizer blocks
+	uint64	other_sys;	// spans map, allspans arrays, persistentalloc rest
+
+	// Collector. Protected by the heap lock or a stopped world.
+	uint64	next_gc;	// next GC when heap_alloc reaches this
+	uint64	last_gc;	// last GC (nanotime)
+	uint64	pause_total_ns;
+	uint64	pause_ns[256];	// circular, index numgc%256
+	uint32	numgc;
+	bool	enablegc;
+	bool	debuggc;
+
+	// Per size class. Go's MemStats.BySize has only 61 entries (the
+	// count before PageShift became 13), so only the first 61 are
+	// copied out, exactly as Go's sizeof_C_MStats arranges.
+	struct {
+		uint32 size;
+		uint64 nmalloc;
+		uint64 nfree;
+	} by_size[NumSizeClasses];
+};
+
+extern MStats runtime_mstats;
+#define mstats runtime_mstats
+
+// Size classes (msize.c). SizeToClass(0 <= n <= MaxSmallSize) is the
+// class, 1 <= class < NumSizeClasses; class 0 means "large".
+// class_to_size[i] is the largest size in class i; class_to_allocnpages[i]
+// the pages a span of class i has.
+int32	runtime_SizeToClass(int32 size);
+uintptr	runtime_roundupsize(uintptr size);
+extern	int32	runtime_class_to_size[NumSizeClasses];
+extern	int32	runtime_class_to_allocnpages[NumSizeClasses];
+extern	int8	runtime_size_to_class8[1024/8 + 1];
+extern	int8	runtime_size_to_class128[(MaxSmallSize-1024)/128 + 1];
+void	runtime_InitSizes(void);
+
+// Per-M (later per-P) cache of small objects. Only its owner touches it,
+// so no lock; the local_* statistics are folded into MStats under the
+// heap lock (purgecachedstats) or with the world stopped.
+typedef struct MCacheList MCacheList;
+struct MCacheList
+{
+	MLink*	list;
+	uint32	nlist;
+};
+
+struct MCache
+{
+	// Read on every malloc; kept together.
+	int32	next_sample;		// profile a heap sample after this many more bytes
+	intptr	local_cachealloc;	// bytes allocated (−freed) here since the last heap lock
+	byte*	tiny;			// current tiny block (see mallocgc)
+	uintptr	tinysize;		// bytes left in it
+	// The rest is not touched on every malloc.
+	MCacheList list[NumSizeClasses];
+	// Local statistics, flushed under the heap lock.
+	uintptr	local_nlookup;		// pointer lookups
+	uintptr	local_largefree;	// bytes freed for large objects
+	uintptr	local_nlargefree;	// frees of large objects
+	uintptr	local_nsmallfree[NumSizeClasses];	// frees of small objects, by class
+};
+
+void	MCache_Refill(MCache *c, int32 sizeclass);
+void	MCache_Free(MCache *c, void *p, int32 sizeclass, uintptr size);
+void	MCache_ReleaseAll(MCache *c);
+
+// MTypes records the types of the blocks of a span (Go's per-span type
+// table; the collector scans typed blocks precisely by it).
+//	MTypes_Empty:  no type information (free blocks, or untyped).
+//	MTypes_Single: one block; data is its type word.
+//	MTypes_Words:  data points to [nblocks]uintptr of type words.
+//	MTypes_Bytes:  at most seven types: data points to
+//	               struct { uintptr type[8]; byte index[nblocks]; }
+//	               (type[0] is 0), block i has type[index[i]].
+enum
+{
+	MTypes_Empty = 0,
+	MTypes_Single = 1,
+	MTypes_Words = 2,
+	MTypes_Bytes = 3,
+};
+struct MTypes
+{
+	byte	compression;	// MTypes_*
+	uintptr	data;
+};
+
+// Special records hang off a span, sorted by offset then kind, to mark an
+// object that has a finalizer or is being heap-profiled. The finalizer
+// kind sorts first: an explicit free that meets a finalizer throws, and
+// the other records must still be there when it does.
+enum
+{
+	KindSpecialFinalizer = 1,
+	KindSpecialProfile = 2,
+};
+
+struct Special
+{
+	Special*	next;	// in the span's list
+	uint16		offset;	// of the object from the span start
+	byte		kind;	// KindSpecial*
+};
+
+// The object has a finalizer. (Go also keeps the return size and the
+// argument and object types: a C finalizer is always void fn(void*).)
+typedef struct SpecialFinalizer SpecialFinalizer;
+struct SpecialFinalizer
+{
+	Special	special;
+	void	(*fn)(void*);
+};
+
+// The object is being heap-profiled (mprof).
+typedef struct SpecialProfile SpecialProfile;
+struct SpecialProfile
+{
+	Special	special;
+	Bucket*	b;
+};
+
+// MSpan is a run of pages.
+enum
+{
+	MSpanInUse = 0,	// allocated: one large object, or small objects of one class
+	MSpanFree,	// in the heap's free lists
+	MSpanListHead,	// a list head, not a span
+	MSpanDead,	// record freed (back in spanalloc)
+};
+
+// An MSpan is on exactly one list at a time: a heap free[] list, a heap
+// busy[] list (large objects) or its MCentral's nonempty/empty list;
+// next and prev are both nil when it is on none. Lists, state, npages and
+// start are protected by the heap lock (free/large spans) or by the
+// MCentral's lock (small-object spans); freelist and ref by the MCentral's
+// lock once the span is in an MCentral. specials by specialLock.
+struct MSpan
+{
+	MSpan*	next;		// in a span list
+	MSpan*	prev;		// in a span list
+	PageID	start;		// first page
+	uintptr	npages;		// number of pages
+	MLink*	freelist;	// free objects
+	// Sweep generation (concurrent sweep, mgc0.c):
+	//	sweepgen == h->sweepgen - 2: the span needs sweeping
+	//	sweepgen == h->sweepgen - 1: the span is being swept
+	//	sweepgen == h->sweepgen:     the span is swept and ready to use
+	// h->sweepgen grows by 2 after every GC. Claimed only by CAS,
+	// published by atomic store.
+	uint32	sweepgen;
+	uint16	ref;		// objects handed out (to caches or users)
+	uint8	sizeclass;	// 0 for a large object
+	uint8	state;		// MSpanInUse etc.
+	uintptr	elemsize;	// class size, or npages<<PageShift if large
+	int64	unusedsince;	// when it became free (nanotime), for the scavenger
+	uintptr	npreleased;	// pages released to the OS
+	byte*	limit;		// end of data in the span
+	MTypes	types;		// types of the allocated objects
+	Lock	specialLock;	// guards specials
+	Special* specials;	// special records, sorted by offset then kind
+};
+
+void	MSpan_Init(MSpan *span, PageID start, uintptr npages);
+void	MSpan_EnsureSwept(MSpan *span);
+bool	MSpan_Sweep(MSpan *span);
+
+// Doubly-linked span lists with an MSpan as the list head.
+void	MSpanList_Init(MSpan *list);
+bool	MSpanList_IsEmpty(MSpan *list);
+void	MSpanList_Insert(MSpan *list, MSpan *span);
+void	MSpanList_InsertBack(MSpan *list, MSpan *span);
+void	MSpanList_Remove(MSpan *span);	// from whatever list it is on
+
+// Central free list for one size class. The MCentral keeps spans, not
+// objects: the free objects are on each span's freelist.
+//	nonempty: spans with at least one free object
+//	empty:    spans with none, or handed whole to an MCache; swept
+//	          spans are kept at the back (InsertBack), unswept at the front
+// Everything is protected by lock.
+struct MCentral
+{
+	Lock	lock;
+	int32	sizeclass;
+	MSpan	nonempty;
+	MSpan	empty;
+	int32	nfree;		// free objects on the nonempty spans
+};
+
+void	MCentral_Init(MCentral *c, int32 sizeclass);
+int32	MCentral_AllocList(MCentral *c, MLink **first);
+void	MCentral_FreeList(MCentral *c, MLink *first);
+bool	MCentral_FreeSpan(MCentral *c, MSpan *s, int32 n, MLink *start, MLink *end);
+void	MGetSizeClassInfo(int32 sizeclass, uintptr *size, int32 *npages, int32 *nobj);
+
+// The page heap, and the rest of the allocator's global state.
+// lock protects free/busy lists, the spans map, allspans and the heap
+// statistics in mstats; central[i] are protected by their own locks.
+// Lock order: an MCentral's lock is never held while taking the heap
+// lock (MCentral_Grow and MCentral_Free drop it first); speciallock and
+// specialLock are leaves.
+struct MHeap
+{
+	Lock	lock;
+	MSpan	free[MaxMHeapList];	// free spans of a given page count
+	MSpan	freelarge;		// free spans of >= MaxMHeapList pages
+	MSpan	busy[MaxMHeapList];	// in-use large-object spans by page count (swept at the back)
+	MSpan	busylarge;		// in-use large-object spans of >= MaxMHeapList pages
+	MSpan**	allspans;		// every MSpan record ever made
+	MSpan**	sweepspans;		// the allspans snapshot the sweeper walks; RecordSpan must not free it
+	uint32	nspan;
+	uint32	nspancap;
+	uint32	sweepgen;		// see MSpan
+	uint32	sweepdone;		// all spans are swept
+
+	// Page → span map over the whole reservation, committed lazily.
+	MSpan**	spans;
+	uintptr	spans_mapped;
+
+	// Address range of the heap. The bitmap grows down from arena_start.
+	byte*	bitmap;
+	uintptr	bitmap_mapped;
+	byte*	arena_start;
+	byte*	arena_used;
+	byte*	arena_end;
+
+	// Central free lists, each on its own cache line(s).
+	struct {
+		MCentral mcentral;
+		byte	pad[CacheLineSize];
+	} central[NumSizeClasses];
+
+	FixAlloc spanalloc;		// MSpan records (heap lock)
+	FixAlloc cachealloc;		// MCache records (heap lock)
+	FixAlloc specialfinalizeralloc;	// SpecialFinalizer records (speciallock)
+	FixAlloc specialprofilealloc;	// SpecialProfile records (speciallock)
+	Lock	speciallock;
+
+	// Malloc statistics (heap lock).
+	uint64	largefree;		// bytes freed for large objects
+	uint64	nlargefree;		// frees of large objects
+	uint64	nsmallfree[NumSizeClasses];	// frees of small objects
+};
+extern MHeap runtime_mheap;
+
+void	MHeap_Init(MHeap *h);
+MSpan*	MHeap_Alloc(MHeap *h, uintptr npage, int32 sizeclass, bool large, bool zeroed);
+void	MHeap_Free(MHeap *h, MSpan *s, int32 acct);
+MSpan*	MHeap_Lookup(MHeap *h, void *v);
+MSpan*	MHeap_LookupMaybe(MHeap *h, void *v);
+void*	MHeap_SysAlloc(MHeap *h, uintptr n);
+void	MHeap_MapBits(MHeap *h);
+void	MHeap_MapSpans(MHeap *h);
+void	MHeap_Scavenger(void);
+// Return idle spans unused for longer than limit ns to the OS (the
+// scavenger's release step). k numbers the scavenger round in traces
+// (−1 for FreeOSMemory). Returns the bytes released. Heap locked.
+uintptr	MHeap_Scavenge(int32 k, uint64 now, uint64 limit);
+// The release half of debug.FreeOSMemory: every idle span goes back.
+void	runtime_freeOSMemoryRelease(void);
+
+// Malloc flags.
+enum
+{
+	FlagNoScan	= 1<<0,	// GC doesn't have to scan object
+	FlagNoProfiling	= 1<<1,	// must not profile
+	FlagNoGC	= 1<<2,	// must not free or scan for pointers
+	FlagNoZero	= 1<<3,	// don't zero memory
+	FlagNoInvokeGC	= 1<<4,	// don't invoke GC
+};
+
+// TypeInfo tags in the low bits of a type word (typ | tag).
+enum
+{
+	TypeInfo_SingleObject = 0,
+	TypeInfo_Array = 1,
+	TypeInfo_Chan = 2,
+};
+
+extern byte	runtime_zerobase[PtrSize];	// all 0-byte allocations return this
+extern int32	runtime_MemProfileRate;
+
+void	runtime_mallocinit(void);
+void*	runtime_mallocgc(uintptr size, uintptr typ, uint32 flag);
+void*	runtime_malloc(uintptr size);
+void	runtime_free(void *v);
+void*	runtime_persistentalloc(uintptr size, uintptr align, uint64 *stat);
+int32	runtime_mlookup(void *v, byte **base, uintptr *size, MSpan **s);
+MCache*	runtime_allocmcache(void);
+void	runtime_freemcache(MCache *c);
+void	runtime_purgecachedstats(MCache *c);
+void	runtime_settype_record(MSpan *s, void *v, uintptr typ);
+uintptr	runtime_gettype(void *v);
+
+// Heap bitmap (mgc0.c).
+void	runtime_markscan(void *v);
+void	runtime_marknogc(void *v);
+void	runtime_markfreed(void *v, uintptr n);
+void	runtime_checkfreed(void *v, uintptr n);
+void	runtime_markspan(void *v, uintptr size, uintptr n, bool leftover);
+void	runtime_unmarkspan(void *v, uintptr size);
+void	runtime_marktiny(void *v);
+uintptr	runtime_getbits(void *v);	// the 4 bits of heap word v, at shift 0 (bit* below)
+void	runtime_efencefree(MSpan *s);
+
+// The heap bitmap's four bits per word, as runtime_getbits returns them
+// (mgc0.c explains the layout). bitTinyBlock is gort's use of the lane Go
+// 1.3 left vestigial (bitSpecial): it marks a 16-byte block of the tiny
+// allocator, so that free can refuse it; sweep clears it with the block.
+enum
+{
+	bitsAllocated	= (uintptr)1<<0,
+	bitsScan	= (uintptr)1<<16,	// = bitBlockBoundary when not allocated
+	bitsMarked	= (uintptr)1<<32,
+	bitTinyBlock	= (uintptr)1<<48,
+};
+extern	int32	runtime_checking;
+
+// Collector entry points the allocator calls (mgc0.c).
+void	runtime_gc(int32 force);
+intptr	runtime_sweepone(void);
+void	runtime_updatememstats(void);
+void	runtime_ReadMemStats(MStats *out);
+
+// Profiler hooks (mprof.c).
+void	runtime_MProf_Malloc(void *p, uintptr size, uintptr typ);
+void	runtime_MProf_Free(Bucket *b, void *p, uintptr size, bool freed);
+
+// Specials (mheap.c).
+bool	runtime_addfinalizer(void *p, void (*fn)(void*));
+void	runtime_removefinalizer(void *p);
+void	runtime_setprofilebucket(void *p, Bucket *b);
+void	runtime_freeallspecials(MSpan *span, void *p, uintptr size);
+bool	runtime_freespecial(Special *s, void *p, uintptr size, bool freed);
+void	runtime_queuefinalizer(byte *p, void (*fn)(void*));
+
+#endif // GORT_MALLOC_H

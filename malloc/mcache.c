@@ -1,0 +1,78 @@
+// Copyright 2026 The gort Authors. BSD-style license (see LICENSE).
+// Parts follow the design of the Go runtime, Copyright 2009 The Go Authors.
+
+// Per-M (in Go 1.3, per-P) cache of small objects (Go's mcache.c).
+// See malloc.h for the overview. Only the owning M touches its cache.
+
+#include "malloc.h"
+
+void
+MCache_Refill(MCache *c, int32 sizeclass)
+{
+	MCacheList *l;
+
+	// Take a span's worth of objects from the central list.
+	l = &c->list[sizeclass];
+	if(l->list != nil)
+		runtime_throw("MCache_Refill: the list is not empty");
+	l->nlist = MCentral_AllocList(&runtime_mheap.central[sizeclass].mcentral, &l->list);
+	if(l->list == nil)
+		runtime_throw("out of memory");
+}
+
+// Take n elements off l and return them to the central free list.
+static void
+ReleaseN(MCacheList *l, int32 n, int32 sizeclass)
+{
+	MLink *first, **lp;
+	int32 i;
+
+	first = l->list;
+	lp = &l->list;
+	for(i = 0; i < n; i++)
+		lp = &(*lp)->next;
+	l->list = *lp;
+	*lp = nil;
+	l->nlist -= n;
+
+	MCentral_FreeList(&runtime_mheap.central[sizeclass].mcentral, first);
+}
+
+void
+MCache_Free(MCache *c, void *v, int32 sizeclass, uintptr size)
+{
+	MCacheList *l;
+	MLink *p;
+
+	l = &c->list[sizeclass];
+	p = v;
+	p->next = l->list;
+	l->list = p;
+	l->nlist++;
+	c->local_cachealloc -= size;
+
+	// Refills bring a span's worth; holding two spans' worth is too
+	// much, so give half back.
+	if(l->nlist >= 2*(runtime_class_to_allocnpages[sizeclass]<<PageShift)/size)
+		ReleaseN(l, l->nlist/2, sizeclass);
+}
+
+void
+MCache_ReleaseAll(MCache *c)
+{
+	int32 i;
+	MCacheList *l;
+
+	for(i = 0; i < NumSizeClasses; i++) {
+		l = &c->list[i];
+		if(l->list != nil) {
+			MCentral_FreeList(&runtime_mheap.central[i].mcentral, l->list);
+			l->list = nil;
+			l->nlist = 0;
+		}
+	}
+	// The tiny block stays allocated (it may hold live objects); only
+	// forget it, as a fresh cache would.
+	c->tiny = nil;
+	c->tinysize = 0;
+}

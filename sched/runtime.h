@@ -1,0 +1,262 @@
+// Copyright 2026 The gort Authors. BSD-style license (see LICENSE).
+// Parts follow the design of the Go runtime, Copyright 2009 The Go Authors.
+
+// Runtime core: the types and helpers every subsystem shares.
+//
+// This is gort's counterpart of Go's runtime.h. It holds the Go-style
+// integer names, the M (an OS thread running gort code) and the seams the
+// scheduler (sched/proc.c) fills in, Lock and Note (lock_futex.c), the
+// atomics (written with the memory order at each use), throw/printf, and
+// the GODEBUG knobs.
+//
+// g and m. Go keeps g and m in registers; gort keeps the current M in a
+// thread-local. A goroutine may resume on another thread after anything
+// that can switch, and the compiler may cache a thread-local's address
+// across such a call, so runtime code reads the current M only through
+// runtime_m(), which is not inlinable, and reads it again after anything
+// that can switch. Until the scheduler lands nothing switches threads.
+
+#ifndef GORT_RUNTIME_H
+#define GORT_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef uint8_t		byte;
+typedef int8_t		int8;
+typedef uint8_t		uint8;
+typedef int16_t		int16;
+typedef uint16_t	uint16;
+typedef int32_t		int32;
+typedef uint32_t	uint32;
+typedef int64_t		int64;
+typedef uint64_t	uint64;
+typedef intptr_t	intptr;
+typedef uintptr_t	uintptr;
+
+typedef struct M	M;
+typedef struct G	G;
+typedef struct Lock	Lock;
+typedef struct Note	Note;
+typedef struct MCache	MCache;
+typedef struct FixAlloc	FixAlloc;
+typedef struct DebugVars DebugVars;
+
+#define nil		NULL
+#define nelem(x)	(sizeof(x)/sizeof((x)[0]))
+#define ROUND(x, n)	(((x)+(n)-1)&~(uintptr)((n)-1)) /* n must be a power of 2 */
+#define USED(v)		((void)(v))
+
+#define NORETURN	__attribute__((noreturn))
+#define NOINLINE	__attribute__((noinline))
+#define UNLIKELY(x)	__builtin_expect(!!(x), 0)
+#define LIKELY(x)	__builtin_expect(!!(x), 1)
+#define PREFETCH(p)	__builtin_prefetch(p)
+
+// Code that reads memory it does not own in the sanitizers' sense (the
+// conservative scanners) is marked NOSANITIZE and kept small.
+#define NOSANITIZE	__attribute__((no_sanitize("address", "undefined")))
+
+enum
+{
+	PtrSize		= sizeof(void*),
+	CacheLineSize	= 64,
+};
+
+// Lock is a mutual exclusion lock (lock_futex.c). The zero value is
+// unlocked. Holding a lock counts in m->locks: the suspension signal and
+// the scheduler will not stop an M that holds one.
+struct Lock
+{
+	uint32	key;	// MUTEX_UNLOCKED, MUTEX_LOCKED or MUTEX_SLEEPING; futex word
+};
+
+// Note is a one-shot sleep/wakeup (lock_futex.c): noteclear, then one
+// notewakeup and any number of notesleep/notetsleep callers. key is the
+// futex word: 0 asleep/clear, 1 woken.
+struct Note
+{
+	uint32	key;
+};
+
+// M is an OS thread that runs gort code (Go's M). Fields other than the
+// thread's own counters are written by the owning thread only, except
+// where said. Until sched/ lands, an M is the thread that called
+// gort_main (m0) or a thread attached with runtime_attachm.
+struct M
+{
+	G*	g0;		// the thread's own stack (scheduler context)
+	G*	curg;		// goroutine running on this M
+	MCache*	mcache;		// per-M (later: the P's) cache of small objects
+	int32	id;
+	int32	locks;		// runtime locks held; >0 ⇒ not preemptible, not suspendible
+	int32	mallocing;	// inside mallocgc/free: not reentrant
+	int32	gcing;		// inside the collector
+	int32	helpgc;		// GC helper index, -1 idle helper
+	uint32	fastrand;	// state of runtime_fastrand1
+	bool	attached;	// still attached (runtime_attachm/detachm)
+	M*	alllink;	// on allm; guarded by allmlock
+};
+
+// G is a goroutine. sched/ owns it; the allocator only needs the stack
+// bounds for accounting. Gobuf is the saved context (sp of the callee-saved
+// register frame pushed by runtime_gogo_switch).
+typedef struct Gobuf Gobuf;
+struct Gobuf
+{
+	uintptr	sp;
+};
+struct G
+{
+	Gobuf	sched;
+	byte*	stack0;		// lowest usable address (just above the guard page)
+	uintptr	stacksize;	// usable bytes
+	void	(*fn)(void*);	// entry function and its argument
+	void*	arg;
+	M*	m;
+	int64	goid;
+	uint32	status;
+	bool	exited;
+};
+
+// Debug knobs from GODEBUG (parsed once at boot; unknown keys ignored).
+struct DebugVars
+{
+	int32	allocfreetrace;
+	int32	efence;
+	int32	gctrace;
+	int32	concurrentsweep;
+	int32	scheddetail;
+	int32	schedtrace;
+};
+extern DebugVars runtime_debug;
+extern int32	runtime_gotraceback;
+extern int32	runtime_ncpu;
+extern int32	runtime_gomaxprocs;
+extern bool	runtime_booted;
+
+// The current M. Not inlinable on purpose (see the comment at the top).
+M*	runtime_m(void) NOINLINE;
+// runtime_m, but throws with a clear message when the calling thread is
+// not one of the runtime's.
+M*	runtime_mcheck(const char *what);
+void	runtime_setm(M *mp);
+
+// Errors. throw prints "fatal error: msg" and exits with status 2 (abort
+// with GOTRACEBACK=crash), as Go does.
+NORETURN void	runtime_throw(const char *msg);
+NORETURN void	runtime_notimplemented(const char *what);
+void	runtime_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+// Locks and notes (lock_futex.c).
+void	runtime_lock(Lock *l);
+void	runtime_unlock(Lock *l);
+void	runtime_noteclear(Note *n);
+void	runtime_notewakeup(Note *n);
+void	runtime_notesleep(Note *n);
+bool	runtime_notetsleep(Note *n, int64 ns);	// false on timeout
+void	runtime_futexsleep(uint32 *addr, uint32 val, int64 ns);
+void	runtime_futexwakeup(uint32 *addr, uint32 cnt);
+void	runtime_osyield(void);
+void	runtime_usleep(uint32 us);
+
+static inline void
+runtime_procyield(uint32 cycles)
+{
+	while(cycles-- > 0)
+		__asm__ volatile("pause" ::: "memory");
+}
+
+// Atomics over plain integers (the GCC/Clang __atomic builtins, the same
+// operations C11 <stdatomic.h> gives _Atomic objects). The memory order is
+// named at each use; these helpers are the sequentially consistent ones
+// Go's runtime·cas/xadd/atomicstore are.
+static inline bool
+runtime_cas(uint32 *p, uint32 old, uint32 new)
+{
+	return __atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+static inline bool
+runtime_cas64(uint64 *p, uint64 old, uint64 new)
+{
+	return __atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+static inline bool
+runtime_casp(void **p, void *old, void *new)
+{
+	return __atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+static inline uint32
+runtime_xadd(uint32 *p, int32 v)
+{
+	return __atomic_add_fetch(p, (uint32)v, __ATOMIC_SEQ_CST);
+}
+static inline uint64
+runtime_xadd64(uint64 *p, int64 v)
+{
+	return __atomic_add_fetch(p, (uint64)v, __ATOMIC_SEQ_CST);
+}
+static inline uint32
+runtime_xchg(uint32 *p, uint32 v)
+{
+	return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
+}
+static inline uint32
+runtime_atomicload(uint32 *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+static inline uint64
+runtime_atomicload64(uint64 *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+static inline void
+runtime_atomicstore(uint32 *p, uint32 v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+static inline void*
+runtime_atomicloadp(void **p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+static inline void
+runtime_atomicstorep(void **p, void *v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+// Misc (runtime.c).
+int64	runtime_nanotime(void);
+uint32	runtime_fastrand1(void);
+int32	runtime_atoi(const char *s);
+const char* runtime_getenv(const char *name);
+void	runtime_parsedebugvars(void);
+int32	runtime_readgogc(void);
+
+// Scheduler seams (proc.c) used by the allocator and the collector.
+extern M	runtime_m0;
+extern int32	runtime_mcount;	// Ms that may run gort code now
+extern M*	runtime_allm;
+extern Lock	runtime_allmlock;
+M*	runtime_attachm(void);	// give the calling thread an M and an MCache
+void	runtime_detachm(void);	// release them (cache flushed to the centrals)
+void	runtime_stoptheworld(void);
+void	runtime_starttheworld(void);
+void	runtime_schedinit(void);
+
+// Stacks (stack.c): mmap'd with a PROT_NONE guard page below.
+void*	runtime_stackalloc(uintptr n);
+void	runtime_stackfree(void *v, uintptr n);
+// asm_amd64.S: save the callee-saved registers, MXCSR and the x87 control
+// word on the current stack, store sp in *from, load to, restore, return.
+void	runtime_gogo_switch(uintptr *from, uintptr to);
+// Prepare a fresh stack so that the first switch to it calls
+// runtime_gostart(gp).
+uintptr	runtime_gostartstack(byte *stacktop, G *gp);
+
+#endif // GORT_RUNTIME_H
