@@ -209,7 +209,7 @@ runtime_free(void *v)
 	MSpan *s;
 	MCache *c;
 	int32 sizeclass;
-	uintptr size;
+	uintptr size, bits;
 	byte *base;
 
 	if(v == nil)
@@ -222,11 +222,15 @@ runtime_free(void *v)
 		runtime_throw("malloc/free - deadlock");
 	mp->mallocing = 1;
 
-	if(!runtime_mlookup(v, &base, nil, &s)) {
+	if(!runtime_mlookup(v, nil, nil, &s)) {
 		runtime_printf("runtime: free %p: not an allocated block\n", v);
 		runtime_throw("free runtime_mlookup");
 	}
-	if(base != v) {
+	// Only block starts have bits in the heap bitmap (no divide needed
+	// to find the block). Go does not check this.
+	bits = runtime_getbits(v);
+	if(((uintptr)v & (PtrSize-1)) != 0 || (bits & (bitsAllocated|bitsScan)) == 0) {
+		runtime_mlookup(v, &base, nil, nil);
 		runtime_printf("runtime: free %p: not the start of a block (block at %p)\n", v, base);
 		runtime_throw("free: pointer not at beginning of allocated block");
 	}
@@ -247,7 +251,7 @@ runtime_free(void *v)
 		runtime_throw("free: double free");
 	}
 	// A tiny block may hold several objects (see mallocgc).
-	if(sizeclass == TinySizeClass && (runtime_getbits(v) & bitTinyBlock) != 0) {
+	if(sizeclass == TinySizeClass && (bits & bitTinyBlock) != 0) {
 		runtime_printf("runtime: free %p: tiny object (allocated with FlagNoScan and size < %d)\n", v, TinySize);
 		runtime_throw("freeing tiny object");
 	}

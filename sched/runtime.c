@@ -22,41 +22,24 @@ bool	runtime_booted;
 
 // The current M. initial-exec TLS: gort is linked at start-up, not
 // dlopen'd, and this keeps the access a single %fs-relative load.
-static __thread M *tls_m __attribute__((tls_model("initial-exec")));
-
-M*
-runtime_m(void)
-{
-	M *mp;
-
-	mp = tls_m;
-	// Keep the compiler from treating this as a pure function whose
-	// result can be reused across a switch.
-	__asm__ volatile("" : "+r"(mp) :: "memory");
-	return mp;
-}
+// "used": runtime_m reads it from inline asm, which LTO cannot see.
+__thread M *runtime_tls_m __attribute__((tls_model("initial-exec"), used));
 
 void
 runtime_setm(M *mp)
 {
-	tls_m = mp;
+	runtime_tls_m = mp;
 }
 
-M*
-runtime_mcheck(const char *what)
+void
+runtime_badm(const char *what)
 {
-	M *mp;
-
-	mp = runtime_m();
-	if(UNLIKELY(mp == nil)) {
-		if(!runtime_booted) {
-			runtime_printf("runtime: %s called before gort_main\n", what);
-			runtime_throw("gort: runtime not started (call gort_main first)");
-		}
-		runtime_printf("runtime: %s called from a thread the runtime did not create\n", what);
-		runtime_throw("gort: call from a thread the runtime did not create");
+	if(!runtime_booted) {
+		runtime_printf("runtime: %s called before gort_main\n", what);
+		runtime_throw("gort: runtime not started (call gort_main first)");
 	}
-	return mp;
+	runtime_printf("runtime: %s called from a thread the runtime did not create\n", what);
+	runtime_throw("gort: call from a thread the runtime did not create");
 }
 
 // printf to stderr through one write(2), with no allocation, so that it

@@ -138,11 +138,33 @@ extern int32	runtime_ncpu;
 extern int32	runtime_gomaxprocs;
 extern bool	runtime_booted;
 
-// The current M. Not inlinable on purpose (see the comment at the top).
-M*	runtime_m(void) NOINLINE;
+// The current M, read with an asm volatile load from the thread pointer
+// (initial-exec TLS) so that the compiler neither caches it nor its
+// address across a call that may switch threads (see the comment at the
+// top). Two instructions, no call.
+extern __thread M *runtime_tls_m __attribute__((tls_model("initial-exec")));
+static inline M*
+runtime_m(void)
+{
+	M *mp;
+
+	__asm__ volatile("movq runtime_tls_m@gottpoff(%%rip), %0\n\t"
+			 "movq %%fs:(%0), %0" : "=r"(mp));
+	return mp;
+}
+NORETURN void	runtime_badm(const char *what);
 // runtime_m, but throws with a clear message when the calling thread is
 // not one of the runtime's.
-M*	runtime_mcheck(const char *what);
+static inline M*
+runtime_mcheck(const char *what)
+{
+	M *mp;
+
+	mp = runtime_m();
+	if(UNLIKELY(mp == NULL))
+		runtime_badm(what);
+	return mp;
+}
 void	runtime_setm(M *mp);
 
 // Errors. throw prints "fatal error: msg" and exits with status 2 (abort
