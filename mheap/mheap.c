@@ -443,9 +443,16 @@ MHeap_FreeLocked(MHeap *h, MSpan *s)
 		MSpanList_Remove(t);
 		t->state = MSpanDead;
 		FixAlloc_Free(&h->spanalloc, t);
+		// The merged span starts at t now: its "needs zeroing" word is
+		// t's. (Go 1.3 keeps pointing at the old start here, so a
+		// dirty next neighbour's mark lands mid-span and is lost when a
+		// clean span is freed between a clean and a dirty one.)
+		sp = (uintptr*)(s->start<<PageShift);
 	}
 	if((p+s->npages)*sizeof(h->spans[0]) < h->spans_mapped && (t = h->spans[p+s->npages]) != nil && t->state != MSpanInUse) {
-		if(t->npreleased == 0) {
+		// Released pages must not be touched; a span with released
+		// pages is treated as dirty when allocated anyway.
+		if(t->npreleased == 0 && s->npreleased == 0) {
 			tp = (uintptr*)(t->start<<PageShift);
 			*sp |= *tp;	// propagate "needs zeroing"
 		}
