@@ -1,0 +1,66 @@
+#!/bin/bash
+# The whole test suite, from a fresh machine: install what is missing,
+# build gort twice (plain, and under AddressSanitizer+UBSan), run every
+# Check suite in both, and end with one line "N passed, N failed"
+# (Check's test counts, both builds added up).
+#
+#   bash tests/run.sh            # the default suite (a few minutes)
+#   GORT_STRESS=1 bash tests/run.sh   # also the long stress suites
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+bash .ci/install-deps || { echo "0 passed, 1 failed"; exit 1; }
+
+stress=false
+[ "${GORT_STRESS:-0}" = 1 ] && stress=true
+
+configs=("build:" "build-asan:-Db_sanitize=address,undefined -Db_lundef=false")
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+
+status=0
+for c in "${configs[@]}"; do
+	dir=${c%%:*}
+	opts=${c#*:}
+	echo "=== $dir ${opts:-(default)}"
+	if [ ! -d "$dir" ]; then
+		# shellcheck disable=SC2086
+		meson setup "$dir" $opts -Dstress=$stress >/dev/null || { echo "meson setup failed"; status=1; continue; }
+	else
+		meson configure "$dir" -Dstress=$stress >/dev/null
+	fi
+	ninja -C "$dir" >/dev/null || { ninja -C "$dir"; echo "build failed in $dir"; status=1; continue; }
+	(cd "$dir" && meson test --print-errorlogs --num-processes 2) || status=1
+done
+
+# Add up Check's per-suite counts from both builds' logs.
+python3 - "$root" "${configs[@]%%:*}" <<'PY'
+import json, re, sys, os
+root, dirs = sys.argv[1], sys.argv[2:]
+passed = failed = 0
+pat = re.compile(r'(\d+)%: Checks: (\d+), Failures: (\d+), Errors: (\d+)')
+for d in dirs:
+    log = os.path.join(root, d, 'meson-logs', 'testlog.json')
+    if not os.path.exists(log):
+        failed += 1
+        continue
+    for line in open(log):
+        t = json.loads(line)
+        m = pat.search(t.get('stdout', '') or '')
+        if m:
+            checks, fails, errs = map(int, m.groups()[1:])
+            passed += checks - fails - errs
+            failed += fails + errs
+            if t['result'] not in ('OK', 'EXPECTEDFAIL') and fails + errs == 0:
+                failed += 1   # the process failed after its checks
+        elif t['result'] in ('OK', 'EXPECTEDFAIL'):
+            passed += 1
+        elif t['result'] != 'SKIP':
+            failed += 1
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
+PY
+rc=$?
+[ $rc -ne 0 ] && status=1
+exit $status

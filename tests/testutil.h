@@ -1,0 +1,127 @@
+// Test helpers shared by the Check suites.
+//
+// Every test that boots gort runs in its own process (Check's default
+// fork mode: the runtime boots once per process) and runs its body as
+// gort's main goroutine:
+//
+//	GORT_TEST(test_name) { ... body, may use ck_assert ... }
+//
+// Death tests come in two kinds. Check's exit tests check the status:
+//	tcase_add_exit_test(tc, test_x, 2);
+// expect_fatal() also checks what was printed: it runs body in a child
+// process with stderr captured, and asserts that the child exited with
+// status 2 and that stderr is only "runtime: ..." detail lines followed by
+// "fatal error: <msg>".
+#ifndef GORT_TESTUTIL_H
+#define GORT_TESTUTIL_H
+
+#include <check.h>
+#include <gort.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define GORT_TEST(name)							\
+	static void name##_body(void *gort_test_arg);			\
+	START_TEST(name)						\
+	{								\
+		ck_assert_int_eq(gort_main(name##_body, NULL), 0);	\
+	}								\
+	END_TEST							\
+	static void name##_body(void *gort_test_arg __attribute__((unused)))
+
+// Run body as gort's main goroutine in a child process; return what it
+// wrote to stderr (malloc'd) and its wait status.
+static inline char *
+run_child(void (*body)(void *), void *arg, int *status, const char **envkv)
+{
+	int fds[2];
+	pid_t pid;
+	size_t len = 0, cap = 4096;
+	char *out = malloc(cap);
+	ssize_t n;
+
+	ck_assert(out != NULL);
+	ck_assert_int_eq(pipe(fds), 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if(pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], 2);
+		close(fds[1]);
+		for(; envkv != NULL && envkv[0] != NULL; envkv += 2)
+			setenv(envkv[0], envkv[1], 1);
+		gort_main(body, arg);
+		_exit(0);
+	}
+	close(fds[1]);
+	while((n = read(fds[0], out + len, cap - len - 1)) > 0) {
+		len += n;
+		if(cap - len < 2) {
+			cap *= 2;
+			out = realloc(out, cap);
+			ck_assert(out != NULL);
+		}
+	}
+	out[len] = '\0';
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, status, 0), pid);
+	return out;
+}
+
+// Assert that body dies with "fatal error: msg" (exactly that line last),
+// only "runtime: " lines before it, and exit status 2.
+static inline void
+expect_fatal_env(void (*body)(void *), void *arg, const char *msg, const char **envkv)
+{
+	int status;
+	char *out, *line, *save = NULL, *last = NULL;
+	char want[512];
+
+	out = run_child(body, arg, &status, envkv);
+	ck_assert_msg(WIFEXITED(status), "child did not exit normally (status %#x); stderr:\n%s", status, out);
+	ck_assert_msg(WEXITSTATUS(status) == 2, "exit status %d, want 2; stderr:\n%s", WEXITSTATUS(status), out);
+	snprintf(want, sizeof want, "fatal error: %s", msg);
+	for(line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		if(last != NULL)
+			ck_assert_msg(strncmp(last, "runtime: ", 9) == 0, "unexpected stderr line: %s", last);
+		last = line;
+	}
+	ck_assert_msg(last != NULL, "no output, want \"%s\"", want);
+	ck_assert_msg(strcmp(last, want) == 0, "last stderr line \"%s\", want \"%s\"", last, want);
+	free(out);
+}
+
+static inline void
+expect_fatal(void (*body)(void *), void *arg, const char *msg)
+{
+	expect_fatal_env(body, arg, msg, NULL);
+}
+
+// A suite runner: all tests get a generous timeout (the sanitizer build
+// is slow); returns the process exit status.
+static inline int
+run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int nfailed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	nfailed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+static inline TCase *
+new_tcase(const char *name)
+{
+	TCase *tc = tcase_create(name);
+	tcase_set_timeout(tc, 120);
+	return tc;
+}
+
+#endif
