@@ -56,6 +56,13 @@ GORT_API GortChan *gort_chan_make(size_t elemsize, size_t cap);
 GORT_API void gort_chan_send(GortChan *c, const void *elem);
 GORT_API bool gort_chan_recv(GortChan *c, void *elem);  /* false once closed and drained */
 GORT_API void gort_chan_close(GortChan *c);
+/* Non-blocking variants (Go's select with a default case): return true if
+ * the send or receive happened. gort_chan_tryrecv sets *closed (if not
+ * NULL) when it returns true because the channel is closed and drained. */
+GORT_API bool gort_chan_trysend(GortChan *c, const void *elem);
+GORT_API bool gort_chan_tryrecv(GortChan *c, void *elem, bool *closed);
+GORT_API size_t gort_chan_len(GortChan *c);
+GORT_API size_t gort_chan_cap(GortChan *c);
 
 /* ---- allocation: memory is zeroed --------------------------------------- */
 

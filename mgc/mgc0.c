@@ -32,7 +32,7 @@ bitp(void *v, uintptr *shift)
 static inline bool
 singlem(void)
 {
-	return runtime_mcount == 1;
+	return runtime_gomaxprocs == 1;
 }
 
 // Replace the bits at shift: (old & ~clear) | set, checking that the old
@@ -266,6 +266,14 @@ runtime_gc(int32 force)
 	runtime_notimplemented("gort_gc");
 }
 
+// The collector's helper on an idle M (helpgc). Unreachable until the
+// collector lands: helpgc is only ever called by it.
+void
+runtime_gchelper(void)
+{
+	runtime_notimplemented("runtime_gchelper");
+}
+
 void
 runtime_queuefinalizer(byte *p, void (*fn)(void*))
 {
@@ -329,27 +337,27 @@ gort_keep_alive(const void *p)
 
 // ---- statistics --------------------------------------------------------------------
 
-// Fold every M's cache statistics into mstats. World stopped.
+// Fold every P's cache statistics into mstats. World stopped.
 static void
 cachestats(void)
 {
-	M *mp;
+	P *p, **pp;
 
-	for(mp = runtime_allm; mp != nil; mp = mp->alllink)
-		if(mp->mcache != nil)
-			runtime_purgecachedstats(mp->mcache);
+	for(pp = runtime_allp; (p = *pp) != nil; pp++)
+		if(p->mcache != nil)
+			runtime_purgecachedstats(p->mcache);
 }
 
-// Give every M's cached objects back to the central lists, so that span
+// Give every P's cached objects back to the central lists, so that span
 // ref counts say exactly what is allocated. World stopped.
 static void
 flushallmcaches(void)
 {
-	M *mp;
+	P *p, **pp;
 
-	for(mp = runtime_allm; mp != nil; mp = mp->alllink)
-		if(mp->mcache != nil)
-			MCache_ReleaseAll(mp->mcache);
+	for(pp = runtime_allp; (p = *pp) != nil; pp++)
+		if(p->mcache != nil)
+			MCache_ReleaseAll(p->mcache);
 }
 
 // Recompute the derived statistics. World stopped.
@@ -418,14 +426,17 @@ runtime_ReadMemStats(MStats *out)
 {
 	M *mp;
 
-	mp = runtime_mcheck("ReadMemStats");
-	runtime_stoptheworld();
+	runtime_mcheck("ReadMemStats");
+	runtime_semacquire(&runtime_worldsema);
+	mp = runtime_m();
 	mp->gcing = 1;
+	runtime_stoptheworld();
 	// No heap lock: the world is stopped, and flushing the caches may
 	// give spans back to the heap, which takes it.
 	runtime_updatememstats();
 	*out = mstats;
 	mp->gcing = 0;
+	runtime_semrelease(&runtime_worldsema);
 	runtime_starttheworld();
 }
 

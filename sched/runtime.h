@@ -82,45 +82,184 @@ struct Note
 	uint32	key;
 };
 
-// M is an OS thread that runs gort code (Go's M). Fields other than the
-// thread's own counters are written by the owning thread only, except
-// where said. Until sched/ lands, an M is the thread that called
-// gort_main (m0) or a thread attached with runtime_attachm.
-struct M
-{
-	G*	g0;		// the thread's own stack (scheduler context)
-	G*	curg;		// goroutine running on this M
-	MCache*	mcache;		// per-M (later: the P's) cache of small objects
-	int32	id;
-	int32	locks;		// runtime locks held; >0 ⇒ not preemptible, not suspendible
-	int32	mallocing;	// inside mallocgc/free: not reentrant
-	int32	gcing;		// inside the collector
-	int32	helpgc;		// GC helper index, -1 idle helper
-	uint32	fastrand;	// state of runtime_fastrand1
-	bool	attached;	// still attached (runtime_attachm/detachm)
-	M*	alllink;	// on allm; guarded by allmlock
-};
+typedef struct P	P;
+typedef struct Gobuf	Gobuf;
 
-// G is a goroutine. sched/ owns it; the allocator only needs the stack
-// bounds for accounting. Gobuf is the saved context (sp of the callee-saved
-// register frame pushed by runtime_gogo_switch).
-typedef struct Gobuf Gobuf;
+// A saved goroutine context: the sp of the callee-saved register frame
+// runtime_gogo_switch pushed (see asm_amd64.S). The registers are on the
+// G's own stack, below sp's frame, where the collector scans them.
 struct Gobuf
 {
 	uintptr	sp;
 };
+
+// Goroutine status (Go's G status values).
+enum
+{
+	Gidle,
+	Grunnable,	// on a run queue, or about to be
+	Grunning,	// running on an M
+	Gsyscall,	// blocked in the OS (entersyscall), has no P
+	Gwaiting,	// parked (runtime_park); runtime_ready makes it Grunnable
+	Gmoribund_unused,
+	Gdead,		// exited, on a free list for reuse
+};
+
+// G is a goroutine. status, schedlink, m: protected by the scheduler's
+// rules (a G is owned by whoever moved it to its current state); the
+// other fields by the G itself while it runs.
 struct G
 {
-	Gobuf	sched;
+	Gobuf	sched;		// saved context while not running
 	byte*	stack0;		// lowest usable address (just above the guard page)
 	uintptr	stacksize;	// usable bytes
+	uintptr	syscallsp;	// sp while in Gsyscall, for the collector
 	void	(*fn)(void*);	// entry function and its argument
 	void*	arg;
-	M*	m;
+	void*	param;		// passed by the waker (channels: the SudoG)
 	int64	goid;
-	uint32	status;
-	bool	exited;
+	int64	waitsince;	// when it started waiting (ns)
+	const char* waitreason;	// why it is Gwaiting
+	G*	schedlink;	// run queues, free lists
+	M*	m;		// M running it, or nil
+	M*	lockedm;	// M it is locked to (a goroutine stopped inside a signal handler)
+	uint32	status;		// G* above
+	bool	issystem;	// a runtime goroutine (not counted by NumGoroutine)
+	bool	isbackground;	// ignored by the deadlock detector
+	bool	preempt;	// stop at the next safe point
+	void*	fakestack;	// AddressSanitizer's fake stack while switched away
 };
+
+// M is an OS thread that runs gort code (Go's M). Fields are written by
+// the M itself unless said otherwise.
+struct M
+{
+	G*	g0;		// the thread's own stack: scheduler context
+	G*	curg;		// goroutine running on this M
+	P*	p;		// attached P, or nil
+	P*	nextp;		// P handed to this M to acquire when it wakes
+	MCache*	mcache;		// the P's cache (nil without a P)
+	int32	id;
+	int32	locks;		// runtime locks held; >0 ⇒ not preemptible, not suspendible
+	int32	mallocing;	// inside mallocgc/free: not reentrant
+	int32	gcing;		// inside the collector
+	int32	helpgc;		// GC helper index; -1 idle helper
+	int32	throwing;
+	uint32	fastrand;	// state of runtime_fastrand1
+	bool	spinning;	// looking for work (counted in sched.nmspinning)
+	bool	blocked;	// in notesleep
+	bool	attached;	// pre-scheduler test seam (runtime_attachm)
+	Note	park;		// where an idle M sleeps
+	M*	alllink;	// on allm (allmlock)
+	M*	schedlink;	// on sched.midle (sched.lock)
+	G*	lockedg;	// G locked to this M
+	void	(*mstartfn)(void);
+	// mcall: what g0 does after the current G switches to it.
+	void	(*mcallfn)(G*);
+	// park: how to release the G's lock once it is parked.
+	bool	(*waitunlockf)(G*, void*);
+	void*	waitlock;
+	uintptr	tid;		// pthread_t
+	// g0's stack bounds (AddressSanitizer fiber switches).
+	const void* g0stack;
+	size_t	g0stacksize;
+};
+
+// P is a processor: what an M needs to run Go code (Go's P). GOMAXPROCS
+// of them exist. The run queue is a 256-entry ring, written only by the
+// owner (runqput) and consumed by CAS on runqhead (owner and thieves).
+// status moves Pidle → Prunning (acquirep) → Pidle (releasep), or to
+// Pgcstop under sched.lock while the world stops.
+enum
+{
+	Pidle,
+	Prunning,
+	Psyscall,
+	Pgcstop,
+	Pdead,
+	MaxGomaxprocs = 256,
+};
+
+struct P
+{
+	int32	id;
+	uint32	status;		// P* above
+	P*	link;		// on sched.pidle
+	uint32	schedtick;	// incremented on every scheduler call
+	uint32	syscalltick;
+	M*	m;		// back-link to the M running it (nil if idle)
+	MCache*	mcache;
+	// Cache of goroutine ids, amortizes accesses to sched.goidgen.
+	uint64	goidcache;
+	uint64	goidcacheend;
+	// Queue of runnable goroutines.
+	uint32	runqhead;
+	uint32	runqtail;
+	G*	runq[256];
+	// Dead Gs (with their stacks) for reuse.
+	G*	gfree;
+	int32	gfreecnt;
+	byte	pad[64];
+};
+
+extern P*	runtime_allp[MaxGomaxprocs+1];
+extern G**	runtime_allg;
+extern uintptr	runtime_allglen;
+extern Lock	runtime_allglock;
+
+// A counting semaphore whose waiters park (Go's semacquire on worldsema):
+// a G waiting for it releases its P.
+typedef struct Sema Sema;
+struct Sema
+{
+	Lock	lock;
+	int32	count;
+	G*	head;
+	G*	tail;
+};
+void	runtime_semacquire(Sema *s);
+void	runtime_semrelease(Sema *s);
+extern Sema runtime_worldsema;
+
+// Signals (signal.c): the suspension signal that stops goroutines
+// running C code for stoptheworld, and the guard-page (stack overflow)
+// handler on an alternate stack.
+void	runtime_siginit(void);
+void	runtime_minit(void);	// per-M: alternate signal stack
+void	runtime_sigpreempt(M *mp);
+void	runtime_suspendg(M *mp, G *gp, uintptr sp);
+bool	runtime_gcwaiting(void);
+void	runtime_notewakeup_sysmon(void);
+void	runtime_gchelper(void);
+
+// Go's export_test.go hooks for the run-queue tests (throw on failure).
+void	runtime_testSchedLocalQueue(void);
+void	runtime_testSchedLocalQueueSteal(void);
+
+// The scheduler's GC seams.
+int32	runtime_gcprocs(void);
+void	runtime_helpgc(int32 nproc);
+int32	runtime_gcount(void);
+
+// Scheduler calls (proc.c) for the runtime's own goroutines and blocking.
+G*	runtime_newproc1(void (*fn)(void*), void *arg, bool issystem);
+void	runtime_gosched(void);
+void	runtime_goexit(void) NORETURN;
+// Put the current G to sleep (Gwaiting) and call unlockf(gp, lock) on g0;
+// if unlockf returns false the G resumes at once. Something must later
+// call runtime_ready(gp).
+void	runtime_park(bool (*unlockf)(G*, void*), void *lock, const char *reason);
+// runtime_park that unlocks lock once the G is parked.
+void	runtime_parkunlock(Lock *lock, const char *reason);
+// Make a parked G runnable (on the current P's run queue).
+void	runtime_ready(G *gp);
+// The current G (nil on g0 or outside the runtime).
+G*	runtime_g(void);
+// Around a blocking system call: hand the P to another M meanwhile.
+void	runtime_entersyscallblock(void);
+void	runtime_exitsyscall(void);
+// Sleep on a note from a user G, with the P handed off meanwhile.
+bool	runtime_notetsleepg(Note *n, int64 ns);
 
 // Debug knobs from GODEBUG (parsed once at boot; unknown keys ignored).
 struct DebugVars
@@ -262,11 +401,11 @@ int32	runtime_readgogc(void);
 
 // Scheduler seams (proc.c) used by the allocator and the collector.
 extern M	runtime_m0;
-extern int32	runtime_mcount;	// Ms that may run gort code now
+extern int32	runtime_mcount;	// Ms created
 extern M*	runtime_allm;
 extern Lock	runtime_allmlock;
-M*	runtime_attachm(void);	// give the calling thread an M and an MCache
-void	runtime_detachm(void);	// release them (cache flushed to the centrals)
+// Stop every P but the caller's (the caller holds worldsema and sets
+// m->gcing); goroutines in C loops are stopped by the suspension signal.
 void	runtime_stoptheworld(void);
 void	runtime_starttheworld(void);
 void	runtime_schedinit(void);

@@ -387,11 +387,11 @@ GORT_TEST(test_typed)
 	ck_assert_uint_eq(runtime_gettype(ps[2]), 0);
 }
 
-// Several threads allocate and free at once; each checks its own blocks'
+// Several goroutines (GOMAXPROCS 4) allocate and free at once; each checks its own blocks'
 // contents; afterwards the statistics add up exactly.
 enum { NTHREAD = 4, NROUND = 20000, NLIVE = 256 };
 
-static void*
+static void
 worker(void *arg)
 {
 	uintptr id = (uintptr)arg;
@@ -400,7 +400,6 @@ worker(void *arg)
 	uint64 seed = id * 7919 + 1;
 	uintptr i, k, j;
 
-	runtime_attachm();
 	memset(live, 0, sizeof live);
 	for(i = 0; i < NROUND; i++) {
 		seed = seed*6364136223846793005ULL + 1442695040888963407ULL;
@@ -424,21 +423,19 @@ worker(void *arg)
 	}
 	for(k = 0; k < NLIVE; k++)
 		gort_free(live[k]);
-	runtime_detachm();
-	return nil;
 }
 
 GORT_TEST(test_threads)
 {
-	pthread_t th[NTHREAD];
+	void *args[NTHREAD];
 	GortMemStats ms0, ms1;
 	uintptr i;
 
+	gort_gomaxprocs(4);
+	for(i = 0; i < NTHREAD; i++)
+		args[i] = (void*)i;
 	gort_read_memstats(&ms0);
-	for(i = 0; i < NTHREAD; i++)
-		ck_assert_int_eq(pthread_create(&th[i], nil, worker, (void*)i), 0);
-	for(i = 0; i < NTHREAD; i++)
-		ck_assert_int_eq(pthread_join(th[i], nil), 0);
+	go_and_wait(NTHREAD, worker, args);
 	gort_read_memstats(&ms1);
 	ck_assert_uint_eq(ms1.Alloc, ms0.Alloc);
 	ck_assert_uint_eq(ms1.HeapObjects, ms0.HeapObjects);
@@ -657,7 +654,7 @@ static void
 not_implemented_body(void *arg)
 {
 	(void)arg;
-	gort_go(free_stack_body, nil);
+	gort_set_finalizer(gort_malloc(16), nil);
 }
 
 static void
@@ -718,7 +715,7 @@ END_TEST
 START_TEST(test_misuse)
 {
 	expect_fatal(new_array_overflow_body, NULL, "runtime: allocation size out of range");
-	expect_fatal(not_implemented_body, NULL, "gort_go: not implemented");
+	expect_fatal(not_implemented_body, NULL, "gort_set_finalizer: not implemented");
 	expect_fatal(boot_twice_body, NULL, "gort_main: the runtime is already running (one boot per process)");
 	expect_fatal(foreign_thread_body, NULL, "gort: call from a thread the runtime did not create");
 }

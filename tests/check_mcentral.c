@@ -336,10 +336,8 @@ enum { NTHREAD = 4, NROUND = 2000 };
 typedef struct Worker Worker;
 struct Worker
 {
-	pthread_t	th;
 	uint64		id;
 	int32		cl;
-	pthread_barrier_t *start;
 	uint64		nobj;		// objects handed out in all
 	int		nerr;
 	char		err[256];
@@ -374,7 +372,7 @@ verify_and_free(Worker *w, MCentral *c, void **objs, int32 n, uint64 stamp, uint
 		MCentral_FreeList(c, linkobjs(objs, n));
 }
 
-static void*
+static void
 worker(void *arg)
 {
 	Worker *w = arg;
@@ -387,8 +385,6 @@ worker(void *arg)
 	int32 r, n, i, cap;
 
 	objs = malloc(MaxObjs * sizeof objs[0]);
-	runtime_attachm();
-	pthread_barrier_wait(w->start);
 	c = central(w->cl);
 	size = runtime_class_to_size[w->cl];
 	cap = objsperspan(w->cl);
@@ -419,12 +415,12 @@ worker(void *arg)
 				o[j] = stamp | (uint64)i;
 		}
 		if(r % 4 == 0)
-			sched_yield();
+			gort_gosched();
 		// Half back now (so that other threads find partial spans),
 		// the rest after another look.
 		verify_and_free(w, c, objs, n/2, stamp, size);
 		if(r % 4 == 2)
-			sched_yield();
+			gort_gosched();
 		for(i = n/2; i < n; i++) {
 			uint64 *o = objs[i];
 
@@ -438,39 +434,33 @@ worker(void *arg)
 		if(n - n/2 > 0)
 			MCentral_FreeList(c, linkobjs(&objs[n/2], n - n/2));
 	}
-	runtime_detachm();
 	free(objs);
-	return nil;
 }
 
+// NTHREAD goroutines on GOMAXPROCS 4: several Ms at once on one MCentral.
 static void
 run_threads(int32 cl)
 {
 	static Worker w[NTHREAD];
-	pthread_barrier_t start;
+	void *args[NTHREAD];
 	MCentral *c;
 	uint64 inuse0;
 	int i;
 
 	c = central(cl);
 	inuse0 = heapinuse();
-	ck_assert_int_eq(pthread_barrier_init(&start, nil, NTHREAD), 0);
 	for(i = 0; i < NTHREAD; i++) {
 		memset(&w[i], 0, sizeof w[i]);
 		w[i].id = i + 1;
 		w[i].cl = cl;
-		w[i].start = &start;
-		ck_assert_int_eq(pthread_create(&w[i].th, nil, worker, &w[i]), 0);
+		args[i] = &w[i];
 	}
-	for(i = 0; i < NTHREAD; i++)
-		ck_assert_int_eq(pthread_join(w[i].th, nil), 0);
-	pthread_barrier_destroy(&start);
+	go_and_wait(NTHREAD, worker, args);
 	for(i = 0; i < NTHREAD; i++) {
-		ck_assert_msg(w[i].nerr == 0, "class %d thread %d: %d errors; first: %s", cl, i, w[i].nerr, w[i].err);
+		ck_assert_msg(w[i].nerr == 0, "class %d goroutine %d: %d errors; first: %s", cl, i, w[i].nerr, w[i].err);
 		ck_assert_uint_ge(w[i].nobj, NROUND);
 	}
 	// Every object came back: every span went back to the heap.
-	ck_assert_int_eq(runtime_mcount, 1);
 	ck_assert(MSpanList_IsEmpty(&c->nonempty));
 	ck_assert(MSpanList_IsEmpty(&c->empty));
 	ck_assert_int_eq(c->nfree, 0);
@@ -481,11 +471,11 @@ GORT_TEST(test_threads)
 {
 	GortMemStats ms0, ms1;
 
+	gort_gomaxprocs(4);
 	gort_read_memstats(&ms0);
 	run_threads(5);
 	run_threads(1);
 	run_threads(66);
-	// With the threads detached the world can stop again.
 	gort_read_memstats(&ms1);
 	ck_assert_uint_eq(ms1.HeapInuse, ms0.HeapInuse);
 	ck_assert_uint_eq(ms1.HeapIdle + ms1.HeapInuse, ms1.HeapSys);

@@ -102,6 +102,37 @@ expect_fatal(void (*body)(void *), void *arg, const char *msg)
 	expect_fatal_env(body, arg, msg, NULL);
 }
 
+// Run fn(args[i]) in n goroutines and wait until all have returned
+// (the waiter yields; it needs no channel).
+typedef struct GoWaitItem { void (*fn)(void *); void *arg; int *left; } GoWaitItem;
+
+static void
+gowait_run(void *a)
+{
+	GoWaitItem *it = a;
+
+	it->fn(it->arg);
+	__atomic_sub_fetch(it->left, 1, __ATOMIC_SEQ_CST);
+}
+
+static inline void
+go_and_wait(int n, void (*fn)(void *), void **args)
+{
+	GoWaitItem *items = calloc(n, sizeof *items);
+	int left = n, i;
+
+	ck_assert(items != NULL);
+	for(i = 0; i < n; i++) {
+		items[i].fn = fn;
+		items[i].arg = args[i];
+		items[i].left = &left;
+		gort_go(gowait_run, &items[i]);
+	}
+	while(__atomic_load_n(&left, __ATOMIC_SEQ_CST) > 0)
+		gort_gosched();
+	free(items);
+}
+
 // A suite runner: all tests get a generous timeout (the sanitizer build
 // is slow); returns the process exit status.
 static inline int

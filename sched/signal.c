@@ -1,0 +1,142 @@
+// Copyright 2026 The gort Authors. BSD-style license (see LICENSE).
+
+// Signals: stopping goroutines that run C code, and stack overflow.
+//
+// Suspension. Go 1.3 preempts a goroutine at its next function
+// prologue; C code has no such check, so a goroutine in a loop that never
+// calls gort would block stoptheworld forever. As Boehm GC does, gort
+// sends such a goroutine's thread a signal (SIGURG by default;
+// GORT_SIGSUSPEND=<number> picks another). The handler runs on the
+// goroutine's own stack (no SA_ONSTACK), so the registers the kernel saves
+// in the signal frame lie inside the part of the stack the collector
+// scans. It applies Go's rule — never while m->locks, m->mallocing or
+// m->gcing — and otherwise stops the M right there until the world
+// restarts (runtime_suspendg, proc.c). A goroutine interrupted inside the
+// runtime is left alone: stoptheworld re-sends every 100 µs, and by then
+// it has left the critical section. Handlers use SA_RESTART, so an
+// interrupted system call in user code resumes; errno is preserved.
+//
+// Stack overflow. Each goroutine stack has a PROT_NONE guard page below
+// it. SIGSEGV is handled on a per-M alternate stack: a fault inside the
+// current goroutine's guard page is reported as Go does
+// ("runtime: goroutine stack exceeds N-byte limit" then
+// "fatal error: stack overflow"); any other fault is handed to the
+// handler that was installed before gort's (AddressSanitizer's, or the
+// default one) by restoring it and returning, so the access faults again.
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "malloc.h"
+
+enum
+{
+	AltStackSize = 64<<10,
+	StackGuardPage = 4096,	// as in stack.c
+};
+
+static int sigsuspend_no = SIGURG;
+static struct sigaction oldsegv, oldbus;
+
+static void
+sighandler_suspend(int sig, siginfo_t *info, void *ctx)
+{
+	M *mp;
+	G *gp;
+	int saved_errno;
+	uintptr sp;
+
+	USED(sig);
+	USED(info);
+	USED(ctx);
+	mp = runtime_m();
+	if(mp == nil)
+		return;	// not one of ours
+	saved_errno = errno;
+	gp = mp->curg;
+	__asm__ volatile("movq %%rsp, %0" : "=r"(sp));
+	// Only a goroutine running its own code, on its own stack, outside
+	// the runtime, while the world is stopping.
+	if(gp != nil && gp != mp->g0 && gp->status == Grunning &&
+	   sp >= (uintptr)gp->stack0 && sp < (uintptr)gp->stack0 + gp->stacksize &&
+	   mp->locks == 0 && mp->mallocing == 0 && mp->gcing == 0 &&
+	   mp->p != nil && (runtime_gcwaiting() || gp->preempt)) {
+		mp->locks++;
+		runtime_suspendg(mp, gp, sp);
+		mp->locks--;
+	}
+	errno = saved_errno;
+}
+
+static void
+sighandler_segv(int sig, siginfo_t *info, void *ctx)
+{
+	M *mp;
+	G *gp;
+	uintptr addr;
+
+	USED(ctx);
+	mp = runtime_m();
+	gp = mp != nil ? mp->curg : nil;
+	addr = (uintptr)info->si_addr;
+	if(gp != nil && gp->stack0 != nil &&
+	   addr >= (uintptr)gp->stack0 - StackGuardPage && addr < (uintptr)gp->stack0) {
+		runtime_printf("runtime: goroutine stack exceeds %llu-byte limit\n", (unsigned long long)gp->stacksize);
+		runtime_printf("runtime: goroutine %lld: fault at %p in the stack guard page\n", (long long)gp->goid, (void*)addr);
+		runtime_throw("stack overflow");
+	}
+	// Not ours: give the fault to whoever handled it before gort.
+	sigaction(sig, sig == SIGSEGV ? &oldsegv : &oldbus, nil);
+}
+
+void
+runtime_siginit(void)
+{
+	struct sigaction sa;
+	const char *p;
+	int n;
+
+	p = runtime_getenv("GORT_SIGSUSPEND");
+	if(p != nil && (n = runtime_atoi(p)) > 0 && n < NSIG)
+		sigsuspend_no = n;
+
+	memset(&sa, 0, sizeof sa);
+	sigfillset(&sa.sa_mask);	// nothing else runs in the middle of a suspension
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sa.sa_sigaction = sighandler_suspend;
+	if(sigaction(sigsuspend_no, &sa, nil) != 0)
+		runtime_throw("runtime: cannot install the suspension signal handler");
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+	sa.sa_sigaction = sighandler_segv;
+	sigaction(SIGSEGV, &sa, &oldsegv);
+	sigaction(SIGBUS, &sa, &oldbus);
+}
+
+// Per-M setup: an alternate signal stack for the guard-page handler.
+void
+runtime_minit(void)
+{
+	stack_t ss;
+
+	ss.ss_sp = mmap(nil, AltStackSize, PROT_READ|PROT_WRITE, MAP_ANON|MAP_PRIVATE, -1, 0);
+	if(ss.ss_sp == MAP_FAILED)
+		runtime_throw("runtime: cannot allocate signal stack");
+	ss.ss_size = AltStackSize;
+	ss.ss_flags = 0;
+	if(sigaltstack(&ss, nil) != 0)
+		runtime_throw("runtime: sigaltstack failed");
+	runtime_xadd64(&mstats.other_sys, AltStackSize);
+}
+
+void
+runtime_sigpreempt(M *mp)
+{
+	pthread_kill((pthread_t)mp->tid, sigsuspend_no);
+}
