@@ -231,6 +231,7 @@ void	runtime_suspendg(M *mp, G *gp, uintptr sp);
 bool	runtime_gcwaiting(void);
 void	runtime_notewakeup_sysmon(void);
 void	runtime_gchelper(void);
+extern void (*runtime_gchelper_testhook)(void);	// tests of helpgc
 
 // Go's export_test.go hooks for the run-queue tests (throw on failure).
 void	runtime_testSchedLocalQueue(void);

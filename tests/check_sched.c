@@ -424,6 +424,129 @@ GORT_TEST(test_gosched_alternates)
 	ck_assert_uint_eq(rounds[1], 10000);
 }
 
+// ---- what the collector needs from a stopped world ------------------------------
+
+// helpgc wakes idle Ms, each with another P's MCache, to run the
+// collector's helper (here a test hook) while the world is stopped.
+static uint32_t nhelped;
+static MCache *helpercache[MaxGcproc];
+
+static void
+helper(void)
+{
+	M *mp = runtime_m();
+
+	if(mp->helpgc < 1 || mp->helpgc >= MaxGcproc || mp->mcache == nil)
+		abort();
+	helpercache[mp->helpgc] = mp->mcache;
+	__atomic_add_fetch(&nhelped, 1, __ATOMIC_SEQ_CST);
+}
+
+GORT_TEST(test_helpgc)
+{
+	void *args[8];
+	M *mp;
+	int i, n, k;
+
+	gort_gomaxprocs(4);
+	for(i = 0; i < 8; i++)
+		args[i] = (void*)(uintptr_t)i;
+	go_and_wait(8, mark, args);	// leaves idle Ms behind
+	gort_sleep(2000000);
+	runtime_gchelper_testhook = helper;
+	for(k = 0; k < 20; k++) {
+		runtime_semacquire(&runtime_worldsema);
+		mp = runtime_m();
+		mp->gcing = 1;
+		runtime_stoptheworld();
+		n = runtime_gcprocs();
+		if(n > 1) {
+			astore(&nhelped, 0);
+			memset(helpercache, 0, sizeof helpercache);
+			runtime_helpgc(n);
+			while(aload(&nhelped) < (uint32_t)(n-1))
+				runtime_osyield();
+			for(i = 1; i < n; i++)
+				if(helpercache[i] == nil || helpercache[i] == runtime_m()->mcache)
+					abort();
+		}
+		mp = runtime_m();
+		mp->gcing = 0;
+		runtime_semrelease(&runtime_worldsema);
+		runtime_starttheworld();
+		if(k == 0)
+			ck_assert_msg(n > 1 || runtime_ncpu == 1, "gcprocs %d: no idle M to help", n);
+	}
+	runtime_gchelper_testhook = NULL;
+}
+
+// A goroutine stopped in the middle of a C loop is scannable: the value
+// it keeps only in a register is found between its saved sp and the top
+// of its stack (the signal frame holds the registers).
+#define MAGIC 0x5eed1e55c0ffee42ULL
+static uint32_t regspinning;
+
+static void
+regspinner(void *arg)
+{
+	register uint64_t v __asm__("r12") = MAGIC;
+
+	(void)arg;
+	astore(&regspinning, 1);
+	while(!aload(&stop))
+		__asm__ volatile("" : "+r"(v));
+	if(v != MAGIC)
+		abort();
+}
+
+GORT_TEST(test_stopped_registers_scannable)
+{
+	G *gp;
+	M *mp;
+	uintptr i, sp, top;
+	int hits, k, nfound, status;
+	bool locked;
+
+	gort_gomaxprocs(3);
+	astore(&stop, 0);
+	gort_go(regspinner, NULL);
+	while(!aload(&regspinning))
+		gort_sleep(1000000);
+	gort_sleep(2000000);
+	for(k = 0; k < 5; k++) {
+		runtime_semacquire(&runtime_worldsema);
+		mp = runtime_m();
+		mp->gcing = 1;
+		runtime_stoptheworld();
+		// Everything is read while the world is stopped.
+		nfound = hits = 0;
+		status = -1;
+		locked = false;
+		for(i = 0; i < runtime_allglen; i++) {
+			gp = runtime_allg[i];
+			if(gp->fn != regspinner || gp->status == Gdead)
+				continue;
+			nfound++;
+			status = gp->status;
+			locked = gp->lockedm != NULL;
+			sp = gp->status == Gsyscall ? gp->syscallsp : gp->sched.sp;
+			top = (uintptr)gp->stack0 + gp->stacksize;
+			for(; sp + 8 <= top; sp += 8)
+				if(*(uint64_t*)sp == MAGIC)
+					hits++;
+		}
+		mp = runtime_m();
+		mp->gcing = 0;
+		runtime_semrelease(&runtime_worldsema);
+		runtime_starttheworld();
+		ck_assert_int_eq(nfound, 1);
+		ck_assert_msg(status == Grunnable && locked,
+			"round %d: spinner status %d locked %d: not stopped by the signal", k, status, locked);
+		ck_assert_msg(hits >= 1, "round %d: register value not on the stopped goroutine's stack", k);
+	}
+	astore(&stop, 1);
+}
+
 // ---- death tests ---------------------------------------------------------------------
 
 static Sema never;
@@ -519,6 +642,8 @@ main(void)
 	tcase_add_test(tc, test_preemption_gc);
 	tcase_add_test(tc, test_preemption);
 	tcase_add_test(tc, test_gc_fairness);
+	tcase_add_test(tc, test_helpgc);
+	tcase_add_test(tc, test_stopped_registers_scannable);
 	suite_add_tcase(s, tc);
 
 	tc = new_tcase("death");
