@@ -188,6 +188,15 @@ mcall(void (*fn)(G*))
 	runtime_m()->locks--;
 }
 
+// gp, which just switched to g0 (mcall), leaves its M in state status.
+static void
+dropg(G *gp, uint32 status)
+{
+	gp->status = status;
+	gp->m = nil;
+	runtime_m()->curg = nil;
+}
+
 // The first frame of every goroutine.
 void
 runtime_gostart(G *gp)
@@ -800,9 +809,7 @@ park0(G *gp)
 	bool ok;
 
 	mp = runtime_m();
-	gp->status = Gwaiting;
-	gp->m = nil;
-	mp->curg = nil;
+	dropg(gp, Gwaiting);
 	if(mp->waitunlockf) {
 		ok = mp->waitunlockf(gp, mp->waitlock);
 		mp->waitunlockf = nil;
@@ -844,12 +851,7 @@ runtime_gosched(void)
 static void
 gosched0(G *gp)
 {
-	M *mp;
-
-	mp = runtime_m();
-	gp->status = Grunnable;
-	gp->m = nil;
-	mp->curg = nil;
+	dropg(gp, Grunnable);
 	runtime_lock(&sched.lock);
 	globrunqput(gp);
 	runtime_unlock(&sched.lock);
@@ -870,13 +872,11 @@ goexit0(G *gp)
 	M *mp;
 
 	mp = runtime_m();
-	gp->status = Gdead;
-	gp->m = nil;
+	dropg(gp, Gdead);
 	gp->lockedm = nil;
 	gp->fn = nil;
 	gp->arg = nil;
 	gp->param = nil;
-	mp->curg = nil;
 	gfput(mp->p, gp);
 }
 
@@ -966,13 +966,9 @@ runtime_exitsyscall(void)
 static void
 exitsyscall0(G *gp)
 {
-	M *mp;
 	P *p;
 
-	mp = runtime_m();
-	gp->status = Grunnable;
-	gp->m = nil;
-	mp->curg = nil;
+	dropg(gp, Grunnable);
 	runtime_lock(&sched.lock);
 	p = pidleget();
 	if(p == nil)
@@ -1274,18 +1270,29 @@ mhelpgc(void)
 	runtime_m()->helpgc = -1;
 }
 
+// The most GC threads worth having: min(GOMAXPROCS, CPUs, MaxGcproc).
+// sched locked.
+static int32
+gcprocsmax(void)
+{
+	int32 n;
+
+	n = runtime_gomaxprocs;
+	if(n > runtime_ncpu)
+		n = runtime_ncpu;
+	if(n > MaxGcproc)
+		n = MaxGcproc;
+	return n;
+}
+
+// Could the collector have used another (idle) M?
 static bool
 needaddgcproc(void)
 {
 	int32 n;
 
 	runtime_lock(&sched.lock);
-	n = runtime_gomaxprocs;
-	if(n > runtime_ncpu)
-		n = runtime_ncpu;
-	if(n > MaxGcproc)
-		n = MaxGcproc;
-	n -= sched.nmidle+1;	// one M is currently running
+	n = gcprocsmax() - (sched.nmidle+1);	// one M is currently running
 	runtime_unlock(&sched.lock);
 	return n > 0;
 }
@@ -1355,11 +1362,7 @@ runtime_gcprocs(void)
 	int32 n;
 
 	runtime_lock(&sched.lock);
-	n = runtime_gomaxprocs;
-	if(n > runtime_ncpu)
-		n = runtime_ncpu;
-	if(n > MaxGcproc)
-		n = MaxGcproc;
+	n = gcprocsmax();
 	if(n > sched.nmidle+1)	// one M is currently running
 		n = sched.nmidle+1;
 	runtime_unlock(&sched.lock);
