@@ -46,4 +46,49 @@ enum
 _Static_assert(bitsAllocated == bitAllocated && bitsScan == bitScan &&
 	bitsMarked == bitMarked && bitTinyBlock == bitSpecial, "bitmap lanes");
 
+// Lock-free stack (lfstack.c), a Treiber stack whose head word packs the
+// node pointer (47 bits on amd64 user space) with a 17-bit push count
+// against ABA. The node type's first field is an LFNode.
+typedef struct LFNode LFNode;
+struct LFNode
+{
+	LFNode*	next;
+	uintptr	pushcnt;
+};
+
+void	runtime_lfstackpush(uint64 *head, LFNode *node);
+LFNode*	runtime_lfstackpop(uint64 *head);
+
+// Parallel for (parfor.c): iterations [0, cnt) split evenly over nthr
+// threads; a thread that runs out steals half of a random victim's
+// remaining range. The collector runs markroot and (in the parent
+// commit's design) sweepspan with it.
+typedef struct ParFor ParFor;
+typedef struct ParForThread ParForThread;
+struct ParFor
+{
+	void	(*body)(ParFor*, uint32);	// executed for each element
+	uint32	done;			// number of idle threads
+	uint32	nthr;			// total number of threads
+	uint32	nthrmax;		// maximum number of threads
+	uint32	thrseq;			// thread id sequencer
+	uint32	cnt;			// iteration space [0, cnt)
+	void*	ctx;			// arbitrary user context
+	bool	wait;			// if true, wait while all threads finish processing,
+					// otherwise parfor may return while other threads are still working
+	ParForThread *thr;		// array of thread descriptors
+	uint32	pad;			// to align ParForThread.pos for 64-bit atomic operations
+	// stats
+	uint64	nsteal;
+	uint64	nstealcnt;
+	uint64	nprocyield;
+	uint64	nosyield;
+	uint64	nsleep;
+};
+
+ParFor*	runtime_parforalloc(uint32 nthrmax);
+void	runtime_parforsetup(ParFor *desc, uint32 nthr, uint32 n, void *ctx, bool wait, void (*body)(ParFor*, uint32));
+void	runtime_parfordo(ParFor *desc);
+void	runtime_parforiters(ParFor *desc, uintptr tid, uintptr *start, uintptr *end);
+
 #endif // GORT_MGC0_H
