@@ -9,8 +9,8 @@
 #include "gort.h"
 #include "malloc.h"
 
-MHeap	runtime_mheap;
-MStats	runtime_mstats;
+MHeap	runtime_mheap GORT_NOSCAN;
+MStats	runtime_mstats GORT_NOSCAN;
 int32	runtime_checking;
 byte	runtime_zerobase[PtrSize] __attribute__((aligned(16)));
 

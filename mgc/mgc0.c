@@ -319,22 +319,6 @@ gort_set_finalizer(void *obj, void (*fn)(void *obj))
 }
 
 GORT_API void
-gort_add_roots(void *lo, void *hi)
-{
-	USED(lo);
-	USED(hi);
-	runtime_notimplemented("gort_add_roots");
-}
-
-GORT_API void
-gort_remove_roots(void *lo, void *hi)
-{
-	USED(lo);
-	USED(hi);
-	runtime_notimplemented("gort_remove_roots");
-}
-
-GORT_API void
 gort_keep_alive(const void *p)
 {
 	// A use the compiler cannot remove: p is live up to this call.

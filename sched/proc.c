@@ -98,12 +98,12 @@ struct Sched
 	Note	stopnote;
 };
 
-static Sched sched;
+static Sched sched GORT_NOSCAN;
 M	runtime_m0;
 M*	runtime_allm;
 Lock	runtime_allmlock;
 int32	runtime_mcount;
-P*	runtime_allp[MaxGomaxprocs+1];
+P*	runtime_allp[MaxGomaxprocs+1] GORT_NOSCAN;
 G**	runtime_allg;
 uintptr	runtime_allglen;
 static uintptr allgcap;

@@ -56,6 +56,11 @@ typedef struct DebugVars DebugVars;
 #define LIKELY(x)	__builtin_expect(!!(x), 1)
 #define PREFETCH(p)	__builtin_prefetch(p)
 
+// Runtime globals that hold no pointers the collector must follow go in
+// their own section, which mgc/roots.c leaves out of the data it scans
+// (Go marks runtime·mheap NOPTR for the same reason).
+#define GORT_NOSCAN	__attribute__((section("gort_noscan")))
+
 // Code that reads memory it does not own in the sanitizers' sense (the
 // conservative scanners) is marked NOSANITIZE and kept small.
 #define NOSANITIZE	__attribute__((no_sanitize("address", "undefined")))
@@ -241,6 +246,10 @@ void	runtime_testSchedLocalQueueSteal(void);
 int32	runtime_gcprocs(void);
 void	runtime_helpgc(int32 nproc);
 int32	runtime_gcount(void);
+
+// Global roots (mgc/roots.c): data and bss of the loaded objects, minus
+// gort's own, plus the ranges registered with gort_add_roots.
+void	runtime_forallroots(void (*fn)(byte *p, uintptr n, void *arg), void *arg);
 
 // Scheduler calls (proc.c) for the runtime's own goroutines and blocking.
 G*	runtime_newproc1(void (*fn)(void*), void *arg, bool issystem);

@@ -1,0 +1,168 @@
+// Copyright 2026 The gort Authors. BSD-style license (see LICENSE).
+
+// Global roots for the collector (Go's RootData and RootBss, and more).
+//
+// Go's linker tells the collector where data and bss are and which words
+// in them hold pointers. A C program has no such map, so gort scans them
+// conservatively: the writable PT_LOAD segments of every object loaded in
+// the process (the program, its shared libraries), found with
+// dl_iterate_phdr when the collection starts. gort's own globals are left
+// out: when gort is a shared library, its whole object; when it is linked
+// statically, the runtime's big structures sit in the section
+// "gort_noscan" (GORT_NOSCAN below), which is cut out of the range.
+// Nothing else of the process is scanned: not libc malloc's heap, not
+// thread-local storage, not the stacks of threads gort did not create.
+// Programs that keep heap pointers there register the memory with
+// gort_add_roots(lo, hi), as with Boehm GC's GC_add_roots.
+//
+// The registered ranges are kept in memory outside the GC heap,
+// protected by rootslock; the collector reads them with the world
+// stopped.
+
+#include <dlfcn.h>
+#include <link.h>
+
+#include "gort.h"
+#include "mgc0.h"
+
+typedef struct Root Root;
+struct Root
+{
+	byte*	lo;
+	byte*	hi;
+};
+
+static Lock	rootslock;
+static Root*	roots;
+static uint32	nroots;
+static uint32	rootscap;
+
+// The bounds of gort's own no-scan section (static linking); the linker
+// defines these for a section whose name is a C identifier.
+extern byte __start_gort_noscan[] __attribute__((weak));
+extern byte __stop_gort_noscan[] __attribute__((weak));
+
+GORT_API void
+gort_add_roots(void *lo, void *hi)
+{
+	Root *nr;
+	uint32 n;
+
+	if(lo == nil || hi == nil || (byte*)hi < (byte*)lo) {
+		runtime_printf("runtime: gort_add_roots(%p, %p): bad range\n", lo, hi);
+		runtime_throw("gort_add_roots: bad range");
+	}
+	if(lo == hi)
+		return;
+	runtime_lock(&rootslock);
+	if(nroots == rootscap) {
+		n = rootscap == 0 ? 256 : rootscap*2;
+		nr = runtime_SysAlloc(ROUND(n*sizeof nr[0], 4096), &mstats.gc_sys);
+		if(nr == nil)
+			runtime_throw("runtime: cannot allocate memory");
+		if(roots != nil) {
+			memmove(nr, roots, nroots*sizeof nr[0]);
+			runtime_SysFree(roots, ROUND(rootscap*sizeof nr[0], 4096), &mstats.gc_sys);
+		}
+		roots = nr;
+		rootscap = n;
+	}
+	roots[nroots].lo = lo;
+	roots[nroots].hi = hi;
+	nroots++;
+	runtime_unlock(&rootslock);
+}
+
+// Remove a range added before with exactly these bounds.
+GORT_API void
+gort_remove_roots(void *lo, void *hi)
+{
+	uint32 i;
+
+	runtime_lock(&rootslock);
+	for(i = 0; i < nroots; i++) {
+		if(roots[i].lo == (byte*)lo && roots[i].hi == (byte*)hi) {
+			roots[i] = roots[--nroots];
+			runtime_unlock(&rootslock);
+			return;
+		}
+	}
+	runtime_unlock(&rootslock);
+	runtime_printf("runtime: gort_remove_roots(%p, %p): not a registered range\n", lo, hi);
+	runtime_throw("gort_remove_roots: range not registered");
+}
+
+typedef struct Walk Walk;
+struct Walk
+{
+	void	(*fn)(byte *p, uintptr n, void *arg);
+	void*	arg;
+	uintptr	self;		// load address of the object gort's code is in
+};
+
+// fn for [lo, hi) minus gort's no-scan section.
+static void
+emit(Walk *w, byte *lo, byte *hi)
+{
+	byte *nlo, *nhi;
+
+	nlo = __start_gort_noscan;
+	nhi = __stop_gort_noscan;
+	if(nlo != nil && nhi != nil && nlo < hi && nhi > lo) {
+		if(lo < nlo)
+			w->fn(lo, nlo - lo, w->arg);
+		if(nhi < hi)
+			w->fn(nhi, hi - nhi, w->arg);
+		return;
+	}
+	if(lo < hi)
+		w->fn(lo, hi - lo, w->arg);
+}
+
+static int
+phdrcb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	Walk *w;
+	const ElfW(Phdr) *ph;
+	byte *lo, *hi;
+	int i;
+
+	USED(size);
+	w = arg;
+	// gort as a shared library: skip all of it. (Linked into the program,
+	// its globals are cut out by emit instead.)
+	if(info->dlpi_name != nil && info->dlpi_name[0] != '\0' && info->dlpi_addr == w->self)
+		return 0;
+	for(i = 0; i < info->dlpi_phnum; i++) {
+		ph = &info->dlpi_phdr[i];
+		if(ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+			continue;
+		lo = (byte*)(info->dlpi_addr + ph->p_vaddr);
+		hi = lo + ph->p_memsz;
+		lo = (byte*)ROUND((uintptr)lo, PtrSize);
+		hi = (byte*)((uintptr)hi & ~(uintptr)(PtrSize-1));
+		emit(w, lo, hi);
+	}
+	return 0;
+}
+
+// Call fn for every global root range: the data and bss of the loaded
+// objects (gort's excepted) and the registered ranges. World stopped.
+void
+runtime_forallroots(void (*fn)(byte *p, uintptr n, void *arg), void *arg)
+{
+	Walk w;
+	Dl_info info;
+	uint32 i;
+
+	w.fn = fn;
+	w.arg = arg;
+	w.self = ~(uintptr)0;
+	if(dladdr((void*)runtime_forallroots, &info) != 0)
+		w.self = (uintptr)info.dli_fbase;
+	dl_iterate_phdr(phdrcb, &w);
+	runtime_lock(&rootslock);
+	for(i = 0; i < nroots; i++)
+		fn(roots[i].lo, roots[i].hi - roots[i].lo, arg);
+	runtime_unlock(&rootslock);
+}
