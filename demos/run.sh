@@ -1,9 +1,22 @@
 #!/bin/bash
 # From a fresh machine: install what is missing, build gort, run the
-# flagship demo.
+# demos. With a name, run only that demo (with its arguments):
+#   bash demos/run.sh                 allocdemo, sieve, pingpong, fanout
+#   bash demos/run.sh sieve 5000      the first 5000 primes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/install-deps
 [ -d build ] || meson setup build >/dev/null
 ninja -C build >/dev/null
-exec ./build/demos/allocdemo "$@"
+if [ $# -gt 0 ]; then
+	name=$1; shift
+	exec "./build/demos/$name" "$@"
+fi
+for d in allocdemo sieve pingpong fanout; do
+	echo "=== $d"
+	case $d in
+	pingpong) ./build/demos/$d 200000 ;;
+	fanout) ./build/demos/$d 20000000 ;;
+	*) ./build/demos/$d ;;
+	esac
+done
