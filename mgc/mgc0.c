@@ -206,7 +206,411 @@ MHeap_MapBits(MHeap *h)
 	h->bitmap_mapped = n;
 }
 
-// ---- sweeping (the seed change lands here) ------------------------------------
+// ---- marking -------------------------------------------------------------------------
+//
+// Work buffers hold regions still to scan (Obj: base, length, type word).
+// Each GC thread fills and drains its own buffer; full buffers go on
+// work.full and empty ones on work.empty (lock-free stacks), and a thread
+// whose buffer runs dry takes a full one (getfull), spinning while other
+// threads may still produce work. A thread with plenty of work hands half
+// of it over when others wait (handoff). The type word says how to scan:
+//	TiConservative  every word is a candidate pointer (roots, untyped blocks)
+//	0               a heap block: look up its span's type record; a
+//	                GortType* | TypeInfo_* there means precise scanning by
+//	                the type's ptrmask, nothing means conservative
+// A candidate pointer marks the block it points into (interior pointers
+// count, as in Go) if that block is allocated and unmarked, and queues it
+// for scanning unless it was allocated FlagNoScan.
+
+enum
+{
+	WorkbufSize = 16*1024,
+	handoffThreshold = 4,
+	TiConservative = 1,
+};
+
+typedef struct Obj Obj;
+struct Obj
+{
+	byte*	p;	// data pointer
+	uintptr	n;	// size of data in bytes
+	uintptr	ti;	// type info
+};
+
+typedef struct Workbuf Workbuf;
+struct Workbuf
+{
+	LFNode	node;	// must be first
+	uintptr	nobj;
+	Obj	obj[(WorkbufSize-sizeof(LFNode)-sizeof(uintptr))/sizeof(Obj)];
+};
+
+static struct
+{
+	uint64	full;	// lock-free list of full blocks
+	uint64	empty;	// lock-free list of empty blocks
+	byte	pad0[CacheLineSize];	// prevents false-sharing between full/empty and nproc/nwait
+	uint32	nproc;
+	int64	tstart;
+	uint32	nwait;
+	uint32	ndone;
+	Note	alldone;
+	ParFor*	markfor;
+
+	Lock	lock;
+	byte*	chunk;
+	uintptr	nchunk;
+} work __attribute__((aligned(8))) GORT_NOSCAN;
+
+static struct
+{
+	uint64	nhandoff;
+	uint64	nhandoffcnt;
+	uint64	nprocyield;
+	uint64	nosyield;
+	uint64	nsleep;
+} gcstats;
+
+static int32	gcpercent = -2;	// GOGC; −2 until first read
+static Lock	gclock;
+
+// Get an empty work buffer off the work.empty list (pushing b, if any,
+// on work.full), allocating new buffers as needed.
+static Workbuf*
+getempty(Workbuf *b)
+{
+	if(b != nil)
+		runtime_lfstackpush(&work.full, &b->node);
+	b = (Workbuf*)runtime_lfstackpop(&work.empty);
+	if(b == nil) {
+		runtime_lock(&work.lock);
+		if(work.nchunk < sizeof *b) {
+			work.nchunk = 1<<20;
+			work.chunk = runtime_SysAlloc(work.nchunk, &mstats.gc_sys);
+			if(work.chunk == nil)
+				runtime_throw("runtime: cannot allocate memory");
+		}
+		b = (Workbuf*)work.chunk;
+		work.chunk += sizeof *b;
+		work.nchunk -= sizeof *b;
+		runtime_unlock(&work.lock);
+	}
+	b->nobj = 0;
+	return b;
+}
+
+static void
+putempty(Workbuf *b)
+{
+	runtime_lfstackpush(&work.empty, &b->node);
+}
+
+// Get a full work buffer off the work.full list, or return nil when
+// every GC thread is out of work.
+static Workbuf*
+getfull(Workbuf *b)
+{
+	int32 i;
+
+	if(b != nil)
+		runtime_lfstackpush(&work.empty, &b->node);
+	b = (Workbuf*)runtime_lfstackpop(&work.full);
+	if(b != nil || work.nproc == 1)
+		return b;
+
+	runtime_xadd(&work.nwait, +1);
+	for(i = 0;; i++) {
+		if(runtime_atomicload64(&work.full) != 0) {
+			runtime_xadd(&work.nwait, -1);
+			b = (Workbuf*)runtime_lfstackpop(&work.full);
+			if(b != nil)
+				return b;
+			runtime_xadd(&work.nwait, +1);
+		}
+		if(runtime_atomicload(&work.nwait) == work.nproc)
+			return nil;
+		if(i < 10) {
+			runtime_xadd64(&gcstats.nprocyield, 1);
+			runtime_procyield(20);
+		} else if(i < 20) {
+			runtime_xadd64(&gcstats.nosyield, 1);
+			runtime_osyield();
+		} else {
+			runtime_xadd64(&gcstats.nsleep, 1);
+			runtime_usleep(100);
+		}
+	}
+}
+
+// Give half of b's work to waiting threads: the older half goes on
+// work.full, the caller keeps the newer half in a fresh buffer.
+static Workbuf*
+handoff(Workbuf *b)
+{
+	Workbuf *b1;
+	int32 n;
+
+	n = b->nobj/2;
+	b->nobj -= n;
+	b1 = getempty(nil);
+	b1->nobj = n;
+	memmove(b1->obj, b->obj+b->nobj, n*sizeof b1->obj[0]);
+	runtime_xadd64(&gcstats.nhandoff, 1);
+	runtime_xadd64(&gcstats.nhandoffcnt, n);
+
+	// Put b on full list - let first half of b get stolen.
+	runtime_lfstackpush(&work.full, &b->node);
+	return b1;
+}
+
+// Append a region to scan.
+static inline void
+enqueue(Obj obj, Workbuf **wbufp)
+{
+	Workbuf *wbuf;
+
+	if(obj.n == 0)
+		return;
+	wbuf = *wbufp;
+	if(wbuf == nil || wbuf->nobj >= nelem(wbuf->obj))
+		wbuf = *wbufp = getempty(wbuf);
+	else if(work.nproc > 1 && work.nwait > 0 && wbuf->nobj > handoffThreshold &&
+		runtime_atomicload64(&work.full) == 0)
+		wbuf = *wbufp = handoff(wbuf);
+	wbuf->obj[wbuf->nobj++] = obj;
+}
+
+// If p points into an allocated, unmarked heap block, mark the block and
+// return it (and its size); else nil. Reads memory it does not own:
+// called with candidate words from conservative scans.
+NOSANITIZE static byte*
+markobj(byte *p, uintptr *sizep, uintptr *bitsp)
+{
+	MSpan *s;
+	byte *obj, *start;
+	uintptr off, *bitp, shift, bits, old;
+
+	if(p < runtime_mheap.arena_start || p >= runtime_mheap.arena_used)
+		return nil;
+	s = runtime_mheap.spans[((uintptr)p - (uintptr)runtime_mheap.arena_start) >> PageShift];
+	if(s == nil || (uintptr)p < s->start<<PageShift || p >= s->limit || s->state != MSpanInUse)
+		return nil;
+	start = (byte*)(s->start<<PageShift);
+	obj = s->sizeclass == 0 ? start : start + ((uintptr)(p - start)/s->elemsize)*s->elemsize;
+
+	off = (uintptr*)obj - (uintptr*)runtime_mheap.arena_start;
+	bitp = (uintptr*)runtime_mheap.arena_start - off/wordsPerBitmapWord - 1;
+	shift = off % wordsPerBitmapWord;
+	for(;;) {
+		old = __atomic_load_n(bitp, __ATOMIC_RELAXED);
+		bits = old >> shift;
+		if((bits & (bitAllocated|bitMarked)) != bitAllocated)
+			return nil;	// not a block, a FlagNoGC block, or marked already
+		if(work.nproc == 1) {
+			*bitp = old | (bitMarked<<shift);
+			break;
+		}
+		if(runtime_casp((void**)bitp, (void*)old, (void*)(old | (bitMarked<<shift))))
+			break;
+	}
+	*sizep = s->elemsize;
+	*bitsp = bits;
+	return obj;
+}
+
+// Mark p's block without scanning it (the span type tables).
+static void
+markonly(void *p)
+{
+	uintptr size, bits;
+
+	markobj(p, &size, &bits);
+}
+
+// A candidate pointer: mark its block, and queue it if it holds pointers.
+static inline void
+candidate(byte *p, Workbuf **wbufp)
+{
+	byte *obj;
+	uintptr size, bits;
+
+	obj = markobj(p, &size, &bits);
+	if(obj != nil && (bits & bitScan) != 0)
+		enqueue((Obj){obj, size, 0}, wbufp);
+}
+
+// Scan one region.
+NOSANITIZE static void
+scanobj(Obj o, Workbuf **wbufp)
+{
+	uintptr typ, i, nw, tw;
+	const GortType *t;
+	byte **w;
+
+	w = (byte**)o.p;
+	nw = o.n / PtrSize;
+	typ = 0;
+	if(o.ti == 0)
+		typ = runtime_gettype(o.p);
+	if(typ == 0) {
+		// Conservative: every word.
+		for(i = 0; i < nw; i++)
+			candidate(w[i], wbufp);
+		return;
+	}
+	// Precise: the type's pointer mask, once (single object) or per
+	// element (array).
+	t = (const GortType*)(typ & ~(uintptr)(PtrSize-1));
+	tw = t->size / PtrSize;
+	if(tw == 0 || t->ptrmask == nil)
+		return;
+	if((typ & (PtrSize-1)) == TypeInfo_SingleObject && nw > tw)
+		nw = tw;
+	for(i = 0; i < nw; i++) {
+		uintptr j = i % tw;
+		if(t->ptrmask[j/8] & (1<<(j%8)))
+			candidate(w[i], wbufp);
+	}
+}
+
+// Drain wbuf; with keepworking, help the others until all work is done.
+static void
+scanblock(Workbuf *wbuf, bool keepworking)
+{
+	Obj o;
+
+	for(;;) {
+		if(wbuf == nil || wbuf->nobj == 0) {
+			if(!keepworking) {
+				if(wbuf != nil)
+					putempty(wbuf);
+				return;
+			}
+			wbuf = getfull(wbuf);
+			if(wbuf == nil)
+				return;
+			continue;
+		}
+		o = wbuf->obj[--wbuf->nobj];
+		scanobj(o, &wbuf);
+	}
+}
+
+enum
+{
+	RootData = 0,		// data and bss of the loaded objects, registered roots
+	RootFinalizers = 1,	// (no finalizer queue yet)
+	RootSpanTypes = 2,
+	RootFlushCaches = 3,
+	RootCount = 4,
+};
+
+static void
+rootrange(byte *p, uintptr n, void *arg)
+{
+	enqueue((Obj){p, n & ~(uintptr)(PtrSize-1), TiConservative}, arg);
+}
+
+static void	flushallmcaches(void);
+
+// The calling goroutine's own stack top and the sp where it entered gc.
+static G*	gcg;
+static uintptr	gcsp;
+
+// Queue gp's stack from its saved sp to its top, conservatively: the
+// registers it saved when it stopped (switch frame or signal frame) are
+// in that range.
+static void
+addstackroots(G *gp, Workbuf **wbufp)
+{
+	uintptr sp, top;
+
+	if(gp->status == Gdead || gp->stack0 == nil)
+		return;
+	top = (uintptr)gp->stack0 + gp->stacksize;
+	if(gp == gcg)
+		sp = gcsp;
+	else if(gp->status == Gsyscall)
+		sp = gp->syscallsp;
+	else if(gp->status == Grunning) {
+		runtime_printf("runtime: goroutine %lld is running during mark\n", (long long)gp->goid);
+		runtime_throw("mark - world not stopped");
+	} else
+		sp = gp->sched.sp;
+	if(sp < (uintptr)gp->stack0 || sp > top) {
+		runtime_printf("runtime: goroutine %lld: sp %p outside its stack [%p, %p)\n",
+			(long long)gp->goid, (void*)sp, (void*)gp->stack0, (void*)top);
+		runtime_throw("addstackroots: bad sp");
+	}
+	enqueue((Obj){(byte*)sp, top - sp, TiConservative}, wbufp);
+}
+
+static void
+markroot(ParFor *desc, uint32 i)
+{
+	Workbuf *wbuf;
+	MSpan *s;
+	uint32 sg, si;
+
+	USED(desc);
+	wbuf = getempty(nil);
+	switch(i) {
+	case RootData:
+		runtime_forallroots(rootrange, &wbuf);
+		break;
+
+	case RootFinalizers:
+		break;
+
+	case RootSpanTypes:
+		// Check that all spans are swept, and keep their type tables.
+		sg = runtime_mheap.sweepgen;
+		for(si = 0; si < runtime_mheap.nspan; si++) {
+			s = runtime_mheap.allspans[si];
+			if(s->state != MSpanInUse)
+				continue;
+			if(s->sweepgen != sg) {
+				runtime_printf("runtime: sweep %u mheap.sweepgen %u\n", s->sweepgen, sg);
+				runtime_throw("gc: unswept span");
+			}
+			if(s->types.compression == MTypes_Words || s->types.compression == MTypes_Bytes)
+				markonly((byte*)s->types.data);
+		}
+		break;
+
+	case RootFlushCaches:
+		flushallmcaches();
+		break;
+
+	default:
+		if(i - RootCount >= runtime_allglen)
+			runtime_throw("markroot: bad index");
+		addstackroots(runtime_allg[i - RootCount], &wbuf);
+		break;
+	}
+	scanblock(wbuf, false);
+}
+
+// The collector's helper on an idle M woken by helpgc. Tests of the
+// scheduler may install a hook instead.
+void	(*runtime_gchelper_testhook)(void);
+
+void
+runtime_gchelper(void)
+{
+	if(runtime_gchelper_testhook != nil) {
+		runtime_gchelper_testhook();
+		return;
+	}
+	// parallel mark over the roots
+	runtime_parfordo(work.markfor);
+	// help other threads scan secondary blocks
+	scanblock(nil, true);
+	if(runtime_xadd(&work.ndone, +1) == work.nproc-1)
+		runtime_notewakeup(&work.alldone);
+}
+
+// ---- sweeping ----------------------------------------------------------------------
 
 // Make sure span s is swept before the caller touches its objects or
 // specials: sweep it ourselves if we can claim it, else wait for whoever
@@ -234,50 +638,304 @@ MSpan_EnsureSwept(MSpan *s)
 		runtime_osyield();
 }
 
-// Unreachable until the collector lands: no span is ever unswept before
-// the first collection (mheap.sweepgen stays 0, sweepdone 1).
+// Sweep frees the blocks of s not marked in the mark phase and clears
+// the mark bits for the next cycle. The caller owns s (sweepgen sg−1).
+// Returns true if s went back to the heap.
 bool
 MSpan_Sweep(MSpan *s)
 {
-	USED(s);
-	runtime_notimplemented("MSpan_Sweep");
+	M *mp;
+	int32 cl, n, npages, nfree;
+	uintptr size, off, *bitp, shift, bits;
+	byte *p, *arena_start, *type_data, compression;
+	uintptr type_data_inc;
+	MCache *c;
+	MLink head, *end, *x;
+	Special *special, **specialp, *y;
+	bool res, sweepgenset;
+
+	mp = runtime_m();
+	if(mp->locks == 0 && mp->mallocing == 0 && mp->gcing == 0)
+		runtime_throw("MSpan_Sweep: m is not locked");
+	if(s->state != MSpanInUse || s->sweepgen != runtime_mheap.sweepgen-1) {
+		runtime_printf("MSpan_Sweep: state=%d sweepgen=%u mheap.sweepgen=%u\n",
+			s->state, s->sweepgen, runtime_mheap.sweepgen);
+		runtime_throw("MSpan_Sweep: bad span state");
+	}
+	arena_start = runtime_mheap.arena_start;
+	cl = s->sizeclass;
+	size = s->elemsize;
+	if(cl == 0) {
+		n = 1;
+	} else {
+		npages = runtime_class_to_allocnpages[cl];
+		n = (npages << PageShift) / size;
+	}
+	res = false;
+	nfree = 0;
+	end = &head;
+	c = mp->mcache;
+	sweepgenset = false;
+
+	// Mark any free objects in this span so we don't collect them.
+	for(x = s->freelist; x != nil; x = x->next) {
+		off = (uintptr*)x - (uintptr*)arena_start;
+		bitp = (uintptr*)arena_start - off/wordsPerBitmapWord - 1;
+		shift = off % wordsPerBitmapWord;
+		*bitp |= bitMarked<<shift;
+	}
+
+	// Unlink and free special records for objects about to be freed.
+	specialp = &s->specials;
+	special = *specialp;
+	while(special != nil) {
+		p = (byte*)(s->start << PageShift) + special->offset/size*size;
+		off = (uintptr*)p - (uintptr*)arena_start;
+		bitp = (uintptr*)arena_start - off/wordsPerBitmapWord - 1;
+		shift = off % wordsPerBitmapWord;
+		bits = *bitp>>shift;
+		if((bits & (bitAllocated|bitMarked)) == bitAllocated) {
+			p = (byte*)(s->start << PageShift) + special->offset;
+			y = special;
+			special = special->next;
+			*specialp = special;
+			if(!runtime_freespecial(y, p, size, false)) {
+				// a finalizer keeps the object for one more cycle
+				*bitp |= bitMarked << shift;
+			}
+		} else {
+			specialp = &special->next;
+			special = *specialp;
+		}
+	}
+
+	type_data = (byte*)s->types.data;
+	type_data_inc = sizeof(uintptr);
+	compression = s->types.compression;
+	if(compression == MTypes_Bytes) {
+		type_data += 8*sizeof(uintptr);
+		type_data_inc = 1;
+	}
+
+	// Sweep through n objects of size starting at p. We own the span,
+	// so the bitmap needs no atomics.
+	p = (byte*)(s->start << PageShift);
+	for(; n > 0; n--, p += size, type_data += type_data_inc) {
+		off = (uintptr*)p - (uintptr*)arena_start;
+		bitp = (uintptr*)arena_start - off/wordsPerBitmapWord - 1;
+		shift = off % wordsPerBitmapWord;
+		bits = *bitp>>shift;
+
+		if((bits & bitAllocated) == 0)
+			continue;	// FlagNoGC, or past the end
+
+		if((bits & bitMarked) != 0) {
+			*bitp &= ~(bitMarked<<shift);
+			continue;
+		}
+
+		// Clear mark, scan, and special (tiny) bits.
+		*bitp &= ~((bitScan|bitMarked|bitSpecial)<<shift);
+
+		if(cl == 0) {
+			// Free large span.
+			runtime_unmarkspan(p, 1<<PageShift);
+			*(uintptr*)p = (uintptr)0xdeaddeaddeaddeadULL;	// needs zeroing
+			// important to set sweepgen before returning it to heap
+			runtime_atomicstore(&s->sweepgen, runtime_mheap.sweepgen);
+			sweepgenset = true;
+			if(runtime_debug.efence)
+				runtime_efencefree(s);
+			else
+				MHeap_Free(&runtime_mheap, s, 1);
+			c->local_nlargefree++;
+			c->local_largefree += size;
+			res = true;
+		} else {
+			// Free small object.
+			if(compression == MTypes_Words)
+				*(uintptr*)type_data = 0;
+			else if(compression == MTypes_Bytes)
+				*(byte*)type_data = 0;
+			if(size > sizeof(uintptr))
+				((uintptr*)p)[1] = (uintptr)0xdeaddeaddeaddeadULL;	// needs zeroing
+			end->next = (MLink*)p;
+			end = (MLink*)p;
+			nfree++;
+		}
+	}
+
+	if(!sweepgenset)
+		runtime_atomicstore(&s->sweepgen, runtime_mheap.sweepgen);
+	if(nfree) {
+		c->local_nsmallfree[cl] += nfree;
+		c->local_cachealloc -= nfree * size;
+		res = MCentral_FreeSpan(&runtime_mheap.central[cl].mcentral, s, nfree, head.next, end);
+	}
+	return res;
 }
 
 // Sweep one span; the pages it returned to the heap, or −1 when every
-// span is swept.
+// span is swept. (The concurrent sweeper of the seed change drives this.)
 intptr
 runtime_sweepone(void)
 {
 	if(runtime_atomicload(&runtime_mheap.sweepdone))
 		return -1;
-	runtime_notimplemented("runtime_sweepone");
+	runtime_notimplemented("runtime_sweepone (concurrent sweep)");
+}
+
+// Sweep every span, in the pause (the parent commit's design).
+static uint32
+sweepall(void)
+{
+	MSpan *s;
+	uint32 i, sg, n;
+
+	n = 0;
+	sg = runtime_mheap.sweepgen;
+	for(i = 0; i < runtime_mheap.nspan; i++) {
+		s = runtime_mheap.allspans[i];
+		if(s->state == MSpanInUse && s->sweepgen == sg-2 && runtime_cas(&s->sweepgen, sg-2, sg-1)) {
+			MSpan_Sweep(s);
+			n++;
+		}
+	}
+	runtime_atomicstore(&runtime_mheap.sweepdone, 1);
+	return n;
 }
 
 // ---- the collector's entry points ------------------------------------------------
 
+static int32
+readgogc(void)
+{
+	return runtime_readgogc();
+}
+
+static void
+clearpools(void)
+{
+	P *p, **pp;
+
+	for(pp = runtime_allp; (p = *pp) != nil; pp++)
+		if(p->mcache != nil) {
+			p->mcache->tiny = nil;	// clear the tiny alloc cache
+			p->mcache->tinysize = 0;
+		}
+}
+
+// One collection, world stopped, on the calling goroutine's stack.
+static void
+gc(int64 t0)
+{
+	M *mp;
+	int64 t1, t2, t3, t4;
+	uint64 heap0, heap1, obj;
+	uint32 nsweep;
+	uintptr sp;
+
+	mp = runtime_m();
+	work.tstart = t0;
+	memset(&gcstats, 0, sizeof gcstats);
+	if(work.markfor == nil)
+		work.markfor = runtime_parforalloc(MaxGcproc);
+
+	// This goroutine's own registers and frames are roots too: spill
+	// the registers into this frame and scan from here up.
+	__builtin_unwind_init();
+	__asm__ volatile("movq %%rsp, %0" : "=r"(sp));
+	gcg = mp->curg;
+	gcsp = sp;
+
+	t1 = runtime_nanotime();
+	work.nwait = 0;
+	work.ndone = 0;
+	work.nproc = runtime_gcprocs();
+	runtime_parforsetup(work.markfor, work.nproc, RootCount + runtime_allglen, nil, false, markroot);
+	if(work.nproc > 1) {
+		runtime_noteclear(&work.alldone);
+		runtime_helpgc(work.nproc);
+	}
+
+	t2 = runtime_nanotime();
+	runtime_parfordo(work.markfor);
+	scanblock(nil, true);
+	t3 = runtime_nanotime();
+	if(work.nproc > 1)
+		runtime_notesleep(&work.alldone);
+
+	// Sweep everything in the pause.
+	runtime_mheap.sweepgen += 2;
+	runtime_mheap.sweepdone = 0;
+	nsweep = sweepall();
+
+	runtime_updatememstats();
+	heap0 = mstats.next_gc*100/(gcpercent > 0 ? gcpercent+100 : 100);
+	heap1 = mstats.heap_alloc;
+	obj = mstats.nmalloc - mstats.nfree;
+	mstats.next_gc = mstats.heap_alloc + mstats.heap_alloc*(gcpercent > 0 ? gcpercent : 0)/100;
+
+	t4 = runtime_nanotime();
+	mstats.last_gc = t4;
+	mstats.pause_ns[mstats.numgc%nelem(mstats.pause_ns)] = t4 - t0;
+	mstats.pause_total_ns += t4 - t0;
+	mstats.numgc++;
+	if(runtime_debug.gctrace)
+		runtime_printf("gc%u(%u): %lld+%lld+%lld ms, %llu -> %llu MB, %llu (%llu-%llu) objects, %u/%u/%u sweeps,"
+			" %llu(%llu) handoff, %llu(%llu) steal, %llu/%llu/%llu yields\n",
+			mstats.numgc, work.nproc, (long long)((t3-t2)/1000000), (long long)((t2-t1)/1000000),
+			(long long)((t1-t0+t4-t3)/1000000), (unsigned long long)(heap0>>20), (unsigned long long)(heap1>>20),
+			(unsigned long long)obj, (unsigned long long)mstats.nmalloc, (unsigned long long)mstats.nfree,
+			nsweep, 0u, nsweep,
+			(unsigned long long)gcstats.nhandoff, (unsigned long long)gcstats.nhandoffcnt,
+			(unsigned long long)work.markfor->nsteal, (unsigned long long)work.markfor->nstealcnt,
+			(unsigned long long)(gcstats.nprocyield + work.markfor->nprocyield),
+			(unsigned long long)(gcstats.nosyield + work.markfor->nosyield),
+			(unsigned long long)(gcstats.nsleep + work.markfor->nsleep));
+	gcg = nil;
+}
+
 // runtime·gc(force): collect if the heap reached next_gc (or force).
-// mstats.enablegc is false until the collector lands, and then a
-// collection is only ever asked for with force, which fails loudly.
+// Automatic collections (force 0) stay off (mstats.enablegc) until the
+// collector is complete; gort_gc collects on demand.
 void
 runtime_gc(int32 force)
 {
-	if(!mstats.enablegc && !force)
+	M *mp;
+	int64 t0;
+
+	mp = runtime_m();
+	if(mp == nil || mp->curg == nil || mp->locks > 0 || mp->mallocing || mp->gcing)
 		return;
-	runtime_notimplemented("gort_gc");
-}
+	if(!force && !mstats.enablegc)
+		return;
+	if(gcpercent == -2) {
+		runtime_lock(&gclock);
+		if(gcpercent == -2)
+			gcpercent = readgogc();
+		runtime_unlock(&gclock);
+	}
+	if(!force && gcpercent < 0)
+		return;
 
-// The collector's helper on an idle M woken by helpgc. Until the
-// collector lands only the scheduler's tests call helpgc, with a hook.
-void	(*runtime_gchelper_testhook)(void);
-
-void
-runtime_gchelper(void)
-{
-	if(runtime_gchelper_testhook != nil) {
-		runtime_gchelper_testhook();
+	runtime_semacquire(&runtime_worldsema);
+	if(!force && mstats.heap_alloc < mstats.next_gc) {
+		runtime_semrelease(&runtime_worldsema);
 		return;
 	}
-	runtime_notimplemented("runtime_gchelper");
+	t0 = runtime_nanotime();
+	mp = runtime_m();
+	mp->gcing = 1;
+	runtime_stoptheworld();
+	clearpools();
+	gc(t0);
+	mp = runtime_m();
+	mp->gcing = 0;
+	mp->locks++;
+	runtime_semrelease(&runtime_worldsema);
+	runtime_starttheworld();
+	mp->locks--;
 }
 
 void
@@ -295,11 +953,23 @@ gort_gc(void)
 	runtime_gc(1);
 }
 
+// debug.SetGCPercent: < 0 turns automatic collection off; returns the
+// previous setting.
 GORT_API int
 gort_set_gc_percent(int pct)
 {
-	USED(pct);
-	runtime_notimplemented("gort_set_gc_percent");
+	int32 old;
+
+	runtime_mcheck("gort_set_gc_percent");
+	runtime_lock(&gclock);
+	if(gcpercent == -2)
+		gcpercent = readgogc();
+	old = gcpercent;
+	if(pct < 0)
+		pct = -1;
+	gcpercent = pct;
+	runtime_unlock(&gclock);
+	return old;
 }
 
 GORT_API void

@@ -6,6 +6,7 @@
 
 #include "testutil.h"
 #include "mgc0.h"
+#include "malloc.h"
 
 typedef struct Find Find;
 struct Find { const void *addr; int hits; uintptr total; };
@@ -97,6 +98,337 @@ START_TEST(test_roots_misuse)
 }
 END_TEST
 
+// ---- collection (explicit gort_gc; automatic collection is not on yet) -------------
+
+typedef struct Node { struct Node *next; long val; } Node;
+static Node *global_list;
+
+static long
+listsum(Node *n, long *count)
+{
+	long s = 0;
+
+	*count = 0;
+	for(; n != NULL; n = n->next) {
+		s += n->val;
+		(*count)++;
+	}
+	return s;
+}
+
+// Churn the heap so that a wrongly freed block gets reused and overwritten.
+static void
+churn(void)
+{
+	long i;
+
+	for(i = 0; i < 50000; i++)
+		memset(gort_malloc(sizeof(Node) + (i % 64)), 0xee, sizeof(Node));
+}
+
+GORT_TEST(test_gc_frees_garbage_keeps_live)
+{
+	GortMemStats ms0, ms1;
+	Node *local = NULL, *n;
+	long i, c1, c2, s1, s2;
+
+	for(i = 0; i < 1000; i++) {
+		n = gort_malloc(sizeof *n);
+		n->val = i;
+		n->next = global_list;
+		global_list = n;
+		n = gort_malloc(sizeof *n);
+		n->val = i;
+		n->next = local;
+		local = n;
+	}
+	for(i = 0; i < 100000; i++)
+		((Node*)gort_malloc(sizeof(Node) + (i % 100)))->val = i;
+	for(i = 0; i < 50; i++)
+		gort_malloc(100000);
+	gort_read_memstats(&ms0);
+	gort_gc();
+	gort_read_memstats(&ms1);
+	ck_assert_uint_eq(ms1.NumGC, ms0.NumGC + 1);
+	ck_assert_uint_le(ms1.HeapObjects, 2000 + 100);
+	ck_assert_uint_lt(ms1.HeapAlloc, ms0.HeapAlloc / 10);
+	churn();
+	s1 = listsum(global_list, &c1);
+	s2 = listsum(local, &c2);
+	ck_assert_int_eq(c1, 1000);
+	ck_assert_int_eq(c2, 1000);
+	ck_assert_int_eq(s1, 499500);
+	ck_assert_int_eq(s2, 499500);
+	gort_keep_alive(local);
+}
+
+// Go's TestGcDeepNesting: a pointer in the last of 1024 slots.
+GORT_TEST(test_gc_deep_nesting)
+{
+	int **a = gort_malloc(1024 * sizeof(int*));
+
+	a[1023] = gort_malloc(sizeof(int));
+	*a[1023] = 13;
+	gort_gc();
+	churn();
+	ck_assert_int_eq(*a[1023], 13);
+	gort_keep_alive(a);
+}
+
+// Go's TestGcArraySlice: each object holds a pointer into the middle of
+// the previous one (an interior pointer), which must keep it alive.
+typedef struct X { long pad; char buf[1]; char *nextbuf; struct X *next; } X;	// buf at offset 8
+
+GORT_TEST(test_gc_array_slice)
+{
+	X *head = NULL, *x;
+	int i;
+
+	for(i = 0; i < 10; i++) {
+		x = gort_malloc(sizeof *x);
+		x->buf[0] = 42;
+		x->next = NULL;
+		if(head != NULL)
+			x->nextbuf = &head->buf[0] + 0;	// points into the previous object
+		head = x;
+		gort_gc();
+	}
+	// Only the interior pointers link the objects now.
+	for(x = head; x != NULL; x = x->next)
+		x->next = NULL;
+	gort_gc();
+	churn();
+	for(i = 0, x = head; x != NULL; i++) {
+		ck_assert_int_eq(x->buf[0], 42);
+		x = x->nextbuf != NULL ? (X*)(x->nextbuf - offsetof(X, buf)) : NULL;
+	}
+	ck_assert_int_eq(i, 10);
+	gort_keep_alive(head);
+}
+
+// Precise scanning: a heap pointer in a typed object's non-pointer word
+// does not keep its target alive; in a pointer word it does.
+typedef struct Pair { void *ptr; uintptr_t word; } Pair;
+static const uint8_t pair_mask[] = { GORT_PTRMASK_BIT(Pair, ptr) };
+static const GortType pair_type = GORT_TYPE(Pair, pair_mask);
+
+static Pair *gpair;
+
+// Runs in a goroutine that then exits: its stack is dead, so no stale
+// copy of the pointers can keep anything alive conservatively.
+static void
+makepair(void *arg)
+{
+	Pair *pr = gort_new(&pair_type);
+	long *kept = gort_malloc(64), *dropped = gort_malloc(64);
+
+	(void)arg;
+	kept[1] = 0x1234;
+	dropped[1] = 0x5678;
+	pr->ptr = kept;
+	pr->word = (uintptr_t)dropped;
+	gpair = pr;
+}
+
+GORT_TEST(test_gc_precise)
+{
+	void *args[1] = { NULL };
+	long *kept, *dropped;
+
+	go_and_wait(1, makepair, args);
+	gort_gc();
+	kept = gpair->ptr;
+	dropped = (long*)gpair->word;
+	ck_assert_int_eq(kept[1], 0x1234);
+	ck_assert_uint_eq(runtime_getbits(kept), bitsAllocated|bitsScan);
+	// The sweeper freed it: back to "allocated" only, word 1 marked.
+	ck_assert_uint_eq(runtime_getbits(dropped), bitsAllocated);
+	ck_assert_uint_eq((uintptr_t)dropped[1], 0xdeaddeaddeaddeadULL);
+}
+
+// A pointer held only in a register of a goroutine stopped mid-loop keeps
+// its object alive.
+static uint32_t stop, spinning;
+
+static void
+regholder(void *arg)
+{
+	register long *v __asm__("r12") = gort_malloc(64);
+
+	(void)arg;
+	v[1] = 0x77;
+	__atomic_store_n(&spinning, 1, __ATOMIC_SEQ_CST);
+	while(!__atomic_load_n(&stop, __ATOMIC_SEQ_CST))
+		__asm__ volatile("" : "+r"(v));
+	if(v[1] != 0x77)
+		abort();
+	__atomic_store_n(&spinning, 2, __ATOMIC_SEQ_CST);
+}
+
+GORT_TEST(test_gc_register_root)
+{
+	int i;
+
+	gort_gomaxprocs(2);
+	gort_go(regholder, NULL);
+	while(__atomic_load_n(&spinning, __ATOMIC_SEQ_CST) != 1)
+		gort_sleep(1000000);
+	for(i = 0; i < 5; i++) {
+		gort_gc();
+		churn();
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_SEQ_CST);
+	while(__atomic_load_n(&spinning, __ATOMIC_SEQ_CST) != 2)
+		gort_sleep(1000000);
+}
+
+// Go's TestGcSys (with explicit collections): allocating and dropping
+// 1029-byte blocks does not grow Sys past 16 MB.
+GORT_TEST(test_gc_sys)
+{
+	GortMemStats ms0, ms1;
+	int i;
+
+	gort_gc();
+	gort_read_memstats(&ms0);
+	for(i = 0; i < 200000; i++) {
+		gort_malloc(1029);
+		if(i % 5000 == 0)
+			gort_gc();
+	}
+	gort_read_memstats(&ms1);
+	ck_assert_msg(ms1.Sys - ms0.Sys <= 16<<20, "Sys grew by %llu bytes", (unsigned long long)(ms1.Sys - ms0.Sys));
+}
+
+// Go's TestGcLastTime and TestReadGCStats: LastGC, NumGC, PauseNs, PauseTotalNs.
+GORT_TEST(test_gc_stats)
+{
+	GortMemStats ms;
+	uint64_t sum = 0;
+	int64_t t0, t1;
+	uint32_t i;
+
+	t0 = gort_nanotime();
+	for(i = 0; i < 5; i++)
+		gort_gc();
+	t1 = gort_nanotime();
+	gort_read_memstats(&ms);
+	ck_assert_uint_eq(ms.NumGC, 5);
+	ck_assert_int_ge((int64_t)ms.LastGC, t0);	// nanotime, as at the seed commit
+	ck_assert_int_le((int64_t)ms.LastGC, t1);
+	for(i = 0; i < ms.NumGC; i++) {
+		ck_assert_uint_gt(ms.PauseNs[i], 0);
+		sum += ms.PauseNs[i];
+	}
+	ck_assert_uint_eq(sum, ms.PauseTotalNs);
+	ck_assert_uint_eq(ms.PauseNs[5], 0);
+	ck_assert_uint_ge(ms.NextGC, ms.HeapAlloc);
+}
+
+// Go's TestSetGCPercent.
+GORT_TEST(test_set_gc_percent)
+{
+	ck_assert_int_eq(gort_set_gc_percent(123), 100);
+	ck_assert_int_eq(gort_set_gc_percent(100), 123);
+	ck_assert_int_eq(gort_set_gc_percent(-5), 100);
+	ck_assert_int_eq(gort_set_gc_percent(100), -1);
+}
+
+// Several goroutines mutate linked structures while the main goroutine
+// collects; every reachable node keeps its checksum.
+enum { NMUT = 4 };
+typedef struct CNode { struct CNode *next; uint64_t payload[4]; uint64_t sum; } CNode;
+
+static uint64_t
+csum(CNode *n)
+{
+	return n->payload[0] ^ n->payload[1] ^ n->payload[2] ^ n->payload[3] ^ 0x9e3779b97f4a7c15ULL;
+}
+
+static uint32_t mutdone, mutstop;
+static long mutrounds[NMUT];
+
+static void
+mutator(void *arg)
+{
+	CNode *head = NULL, *n;
+	uint64_t seed = (uintptr_t)arg + 1;
+	long i, len = 0;
+
+	for(i = 0; !__atomic_load_n(&mutstop, __ATOMIC_SEQ_CST) || i < 1000; i++) {
+		seed = seed*6364136223846793005ULL + 1442695040888963407ULL;
+		n = gort_malloc(sizeof *n);
+		n->payload[0] = seed;
+		n->payload[1] = seed >> 7;
+		n->payload[2] = i;
+		n->payload[3] = (uintptr_t)arg;
+		n->sum = csum(n);
+		n->next = head;
+		head = n;
+		len++;
+		if(len > 500) {	// drop the tail half now and then
+			CNode *m = head;
+			long k;
+
+			for(k = 0; k < 250; k++)
+				m = m->next;
+			m->next = NULL;
+			len = 251;
+		}
+		if(i % 1000 == 0) {
+			for(n = head; n != NULL; n = n->next)
+				if(n->sum != csum(n)) {
+					fprintf(stderr, "mutator %zu: node %p corrupted\n", (size_t)(uintptr_t)arg, (void*)n);
+					abort();
+				}
+			gort_gosched();
+		}
+	}
+	mutrounds[(uintptr_t)arg] = i;
+	__atomic_add_fetch(&mutdone, 1, __ATOMIC_SEQ_CST);
+}
+
+GORT_TEST(test_gc_torture)
+{
+	int i;
+
+	gort_gomaxprocs(2);
+	for(i = 0; i < NMUT; i++)
+		gort_go(mutator, (void*)(uintptr_t)i);
+	for(i = 0; i < 100; i++) {
+		gort_gc();
+		gort_sleep(200000);
+	}
+	__atomic_store_n(&mutstop, 1, __ATOMIC_SEQ_CST);
+	while(__atomic_load_n(&mutdone, __ATOMIC_SEQ_CST) < NMUT)
+		gort_sleep(1000000);
+	for(i = 0; i < NMUT; i++)
+		ck_assert_int_ge(mutrounds[i], 1000);
+}
+
+// gctrace prints the parent commit's line.
+static void
+gctrace_body(void *arg)
+{
+	(void)arg;
+	gort_malloc(100);
+	gort_gc();
+}
+
+START_TEST(test_gctrace)
+{
+	static const char *env[] = { "GODEBUG", "gctrace=1", NULL };
+	int status;
+	char *out = run_child(gctrace_body, NULL, &status, env);
+
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x:\n%s", status, out);
+	ck_assert_msg(strncmp(out, "gc1(", 4) == 0 && strstr(out, " ms, ") != NULL &&
+		strstr(out, " objects, ") != NULL && strstr(out, " sweeps, ") != NULL &&
+		strstr(out, " handoff, ") != NULL && strstr(out, " yields\n") != NULL, "gctrace:\n%s", out);
+	free(out);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -107,6 +439,19 @@ main(void)
 	tcase_add_test(tc, test_roots_exclude_gort);
 	tcase_add_test(tc, test_add_remove_roots);
 	tcase_add_test(tc, test_roots_misuse);
+	suite_add_tcase(s, tc);
+
+	tc = new_tcase("gc");
+	tcase_add_test(tc, test_gc_frees_garbage_keeps_live);
+	tcase_add_test(tc, test_gc_deep_nesting);
+	tcase_add_test(tc, test_gc_array_slice);
+	tcase_add_test(tc, test_gc_precise);
+	tcase_add_test(tc, test_gc_register_root);
+	tcase_add_test(tc, test_gc_sys);
+	tcase_add_test(tc, test_gc_stats);
+	tcase_add_test(tc, test_set_gc_percent);
+	tcase_add_test(tc, test_gc_torture);
+	tcase_add_test(tc, test_gctrace);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -141,7 +141,7 @@ run_suite(Suite *s)
 	SRunner *sr = srunner_create(s);
 	int nfailed;
 
-	srunner_run_all(sr, CK_NORMAL);
+	srunner_run_all(sr, CK_ENV);	// CK_VERBOSITY=verbose lists every test
 	nfailed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
