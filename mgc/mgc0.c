@@ -224,6 +224,14 @@ MHeap_MapBits(MHeap *h)
 
 enum
 {
+	// The heap size below which no automatic collection starts. Go 1.3
+	// has none (its first collection comes at the first allocation, and
+	// then at twice a tiny heap); gort takes Go 1.5's heapminimum, because
+	// every collection scans the whole data and bss of a C process (libc,
+	// the loader, a sanitizer runtime), which makes tiny-heap collections
+	// cost milliseconds each.
+	HeapMinimum = 4<<20,
+
 	WorkbufSize = 16*1024,
 	handoffThreshold = 4,
 	TiConservative = 1,
@@ -875,6 +883,8 @@ gc(int64 t0)
 	heap1 = mstats.heap_alloc;
 	obj = mstats.nmalloc - mstats.nfree;
 	mstats.next_gc = mstats.heap_alloc + mstats.heap_alloc*(gcpercent > 0 ? gcpercent : 0)/100;
+	if(mstats.next_gc < HeapMinimum)
+		mstats.next_gc = HeapMinimum;
 
 	t4 = runtime_nanotime();
 	mstats.last_gc = t4;

@@ -279,6 +279,12 @@ runtime_schedinit(void)
 	runtime_gomaxprocs = 0;
 	procresize(n);	// the boot M acquires P0 and gives it its MCache
 	USED(mp);
+
+	// Collections may start now (from mallocgc, when the heap reaches
+	// next_gc; GOGC=off turns them off). The first at 4 MB (mgc0.c,
+	// HeapMinimum).
+	mstats.next_gc = 4<<20;
+	mstats.enablegc = 1;
 }
 
 GORT_API int

@@ -132,6 +132,7 @@ GORT_TEST(test_gc_frees_garbage_keeps_live)
 	Node *local = NULL, *n;
 	long i, c1, c2, s1, s2;
 
+	gort_set_gc_percent(-1);	// only the collection below
 	for(i = 0; i < 1000; i++) {
 		n = gort_malloc(sizeof *n);
 		n->val = i;
@@ -406,6 +407,62 @@ GORT_TEST(test_gc_torture)
 		ck_assert_int_ge(mutrounds[i], 1000);
 }
 
+// Automatic collection: allocating far more garbage than the live heap
+// collects by itself (mallocgc, at next_gc) and keeps the heap bounded.
+GORT_TEST(test_gc_automatic)
+{
+	GortMemStats ms0, ms1;
+	Node *keep = NULL, *n;
+	long i, c, sum;
+
+	gort_read_memstats(&ms0);
+	ck_assert(ms0.EnableGC != 0);
+	for(i = 0; i < 400000; i++) {
+		n = gort_malloc(sizeof *n + 1000);	// ~400 MB of garbage in all
+		n->val = i;
+		if(i % 1000 == 0) {
+			n->next = keep;
+			keep = n;
+		}
+	}
+	gort_read_memstats(&ms1);
+	ck_assert_uint_gt(ms1.NumGC, ms0.NumGC + 5);
+	ck_assert_msg(ms1.HeapSys < (64<<20), "HeapSys %llu MB", (unsigned long long)(ms1.HeapSys>>20));
+	ck_assert_uint_ge(ms1.NextGC, ms1.HeapAlloc);
+	sum = listsum(keep, &c);
+	ck_assert_int_eq(c, 400);
+	ck_assert_int_eq(sum, 1000L*399*400/2);
+}
+
+static void
+gogc_off_body(void *arg)
+{
+	GortMemStats ms;
+	long i;
+
+	(void)arg;
+	for(i = 0; i < 20000; i++)
+		gort_malloc(1000);
+	gort_read_memstats(&ms);
+	if(ms.NumGC != 0)
+		abort();
+	gort_gc();	// still collects on demand
+	gort_read_memstats(&ms);
+	if(ms.NumGC != 1)
+		abort();
+}
+
+START_TEST(test_gogc_off)
+{
+	static const char *env[] = { "GOGC", "off", NULL };
+	int status;
+	char *out = run_child(gogc_off_body, NULL, &status, env);
+
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x:\n%s", status, out);
+	free(out);
+}
+END_TEST
+
 // gctrace prints the parent commit's line.
 static void
 gctrace_body(void *arg)
@@ -452,6 +509,8 @@ main(void)
 	tcase_add_test(tc, test_set_gc_percent);
 	tcase_add_test(tc, test_gc_torture);
 	tcase_add_test(tc, test_gctrace);
+	tcase_add_test(tc, test_gc_automatic);
+	tcase_add_test(tc, test_gogc_off);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
