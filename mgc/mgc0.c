@@ -507,7 +507,7 @@ scanblock(Workbuf *wbuf, bool keepworking)
 enum
 {
 	RootData = 0,		// data and bss of the loaded objects, registered roots
-	RootFinalizers = 1,	// (no finalizer queue yet)
+	RootFinalizers = 1,	// queued finalizers' arguments
 	RootSpanTypes = 2,
 	RootFlushCaches = 3,
 	RootCount = 4,
@@ -520,6 +520,8 @@ rootrange(byte *p, uintptr n, void *arg)
 }
 
 static void	flushallmcaches(void);
+static void	markfinq(Workbuf **wbufp);
+static void	wakefing(void);
 
 // The calling goroutine's own stack top and the sp where it entered gc.
 static G*	gcg;
@@ -558,6 +560,8 @@ markroot(ParFor *desc, uint32 i)
 {
 	Workbuf *wbuf;
 	MSpan *s;
+	Special *sp;
+	byte *p;
 	uint32 sg, si;
 
 	USED(desc);
@@ -568,6 +572,7 @@ markroot(ParFor *desc, uint32 i)
 		break;
 
 	case RootFinalizers:
+		markfinq(&wbuf);
 		break;
 
 	case RootSpanTypes:
@@ -583,6 +588,16 @@ markroot(ParFor *desc, uint32 i)
 			}
 			if(s->types.compression == MTypes_Words || s->types.compression == MTypes_Bytes)
 				markonly((byte*)s->types.data);
+			for(sp = s->specials; sp != nil; sp = sp->next) {
+				if(sp->kind != KindSpecialFinalizer)
+					continue;
+				// Scan, but do not mark, the finalizable object:
+				// what it points to must outlive it. (A finalizer
+				// may be set on an inner byte of a tiny block.)
+				p = (byte*)(s->start << PageShift) + sp->offset/s->elemsize*s->elemsize;
+				if((runtime_getbits(p) & bitScan) != 0)
+					enqueue((Obj){p, s->elemsize, 0}, &wbuf);
+			}
 		}
 		break;
 
@@ -946,14 +961,184 @@ runtime_gc(int32 force)
 	runtime_semrelease(&runtime_worldsema);
 	runtime_starttheworld();
 	mp->locks--;
+	// Kick off or wake the finalizer goroutine (the parent commit does
+	// this after starttheworld; the seed's bgsweep does it).
+	wakefing();
 }
+
+// ---- finalizers -----------------------------------------------------------------
+//
+// gort_set_finalizer records a finalizer special on the object's span.
+// The mark phase scans a finalizable object's body without marking the
+// object itself (markroot, RootSpanTypes), so everything it points to
+// survives while the object can be found dead; the sweeper then queues
+// (object, fn) in a FinBlock instead of freeing it, and keeps it for one
+// more cycle. The queued entries are roots (RootFinalizers) until the
+// finalizer goroutine (runfinq, started on first need) has run them; the
+// object is freed by the first collection after that, unless the
+// finalizer made it reachable again. So if A points to B and both have
+// finalizers, A's runs first, B's a cycle later; a finalizer runs once.
+
+typedef struct Finalizer Finalizer;
+struct Finalizer
+{
+	void	(*fn)(void*);
+	void*	arg;
+};
+
+typedef struct FinBlock FinBlock;
+struct FinBlock
+{
+	FinBlock*	alllink;
+	FinBlock*	next;
+	int32	cnt;
+	int32	cap;
+	Finalizer fin[1];
+};
+
+enum
+{
+	FinBlockSize = 4*1024,
+};
+
+static Lock	finlock;	// protects finq, finc, allfin, fing, fingwait, fingwake
+static FinBlock	*finq;		// list of finalizers to be executed
+static FinBlock	*finc;		// cache of free blocks
+static FinBlock	*allfin;	// list of all blocks
+static G	*fing;		// the finalizer goroutine
+static bool	fingwait;	// fing is parked, waiting for work
+static bool	fingwake;	// ... and should be woken after this collection
 
 void
 runtime_queuefinalizer(byte *p, void (*fn)(void*))
 {
-	USED(p);
-	USED(fn);
-	runtime_notimplemented("runtime_queuefinalizer");
+	FinBlock *block;
+	Finalizer *f;
+
+	runtime_lock(&finlock);
+	if(finq == nil || finq->cnt == finq->cap) {
+		if(finc == nil) {
+			finc = runtime_persistentalloc(FinBlockSize, 0, &mstats.gc_sys);
+			finc->cap = (FinBlockSize - sizeof(FinBlock)) / sizeof(Finalizer) + 1;
+			finc->alllink = allfin;
+			allfin = finc;
+		}
+		block = finc;
+		finc = block->next;
+		block->next = finq;
+		finq = block;
+	}
+	f = &finq->fin[finq->cnt];
+	finq->cnt++;
+	f->fn = fn;
+	f->arg = p;
+	fingwake = true;
+	runtime_unlock(&finlock);
+}
+
+// The finalizer goroutine: runs queued finalizers, one batch at a time.
+static void
+runfinq(void *arg)
+{
+	FinBlock *fb, *next;
+	Finalizer *f;
+	int32 i;
+
+	USED(arg);
+	for(;;) {
+		runtime_lock(&finlock);
+		fb = finq;
+		finq = nil;
+		if(fb == nil) {
+			fingwait = true;
+			runtime_parkunlock(&finlock, "finalizer wait");
+			continue;
+		}
+		runtime_unlock(&finlock);
+		for(; fb; fb = next) {
+			next = fb->next;
+			for(i = 0; i < fb->cnt; i++) {
+				f = &fb->fin[i];
+				f->fn(f->arg);
+				f->fn = nil;
+				f->arg = nil;
+			}
+			fb->cnt = 0;
+			runtime_lock(&finlock);
+			fb->next = finc;
+			finc = fb;
+			runtime_unlock(&finlock);
+		}
+	}
+}
+
+// After a collection: start the finalizer goroutine, or wake it, if
+// finalizers were queued.
+static void
+wakefing(void)
+{
+	G *gp;
+
+	gp = nil;
+	runtime_lock(&finlock);
+	if(fingwake && finq != nil) {
+		fingwake = false;
+		if(fing == nil) {
+			fing = runtime_newproc1(runfinq, nil, true);
+			fing->isbackground = true;	// waiting for finalizers is no deadlock
+		} else if(fingwait) {
+			fingwait = false;
+			gp = fing;
+		}
+	}
+	runtime_unlock(&finlock);
+	if(gp != nil)
+		runtime_ready(gp);
+}
+
+// Scan the queued finalizers' arguments: queued objects stay alive.
+static void
+markfinq(Workbuf **wbufp)
+{
+	FinBlock *fb;
+
+	for(fb = allfin; fb != nil; fb = fb->alllink)
+		enqueue((Obj){(byte*)fb->fin, fb->cnt*sizeof(fb->fin[0]), TiConservative}, wbufp);
+}
+
+// runtime.SetFinalizer for C: fn(obj) runs once after obj becomes
+// unreachable; fn nil removes obj's finalizer. Pointers outside the heap
+// are ignored (go1.3: TestFinalizerOnGlobal), as are 0-byte blocks.
+GORT_API void
+gort_set_finalizer(void *obj, void (*fn)(void *obj))
+{
+	byte *base;
+	uintptr size;
+	MSpan *s;
+
+	runtime_mcheck("gort_set_finalizer");
+	if(obj == nil) {
+		runtime_printf("runtime.SetFinalizer: first argument is nil\n");
+		runtime_throw("runtime.SetFinalizer");
+	}
+	if((byte*)obj < runtime_mheap.arena_start || runtime_mheap.arena_used <= (byte*)obj)
+		return;
+	if(!runtime_mlookup(obj, &base, &size, &s) || obj != base) {
+		// An inner byte of a tiny block is fine: the tiny allocator
+		// packs several objects into one block.
+		if(base == nil || s == nil || s->sizeclass != TinySizeClass ||
+		   (runtime_getbits(base) & bitSpecial) == 0) {
+			runtime_printf("runtime.SetFinalizer: pointer not at beginning of allocated block\n");
+			runtime_throw("runtime.SetFinalizer");
+		}
+	}
+	if(fn != nil) {
+		if(!runtime_addfinalizer(obj, fn)) {
+			runtime_printf("runtime.SetFinalizer: finalizer already set\n");
+			runtime_throw("runtime.SetFinalizer");
+		}
+	} else
+		runtime_removefinalizer(obj);
 }
 
 GORT_API void
@@ -990,13 +1175,6 @@ gort_free_os_memory(void)
 	runtime_freeOSMemoryRelease();	// ... release everything idle
 }
 
-GORT_API void
-gort_set_finalizer(void *obj, void (*fn)(void *obj))
-{
-	USED(obj);
-	USED(fn);
-	runtime_notimplemented("gort_set_finalizer");
-}
 
 GORT_API void
 gort_keep_alive(const void *p)

@@ -652,7 +652,7 @@ static void
 not_implemented_body(void *arg)
 {
 	(void)arg;
-	gort_set_finalizer(gort_malloc(16), nil);
+	gort_set_mem_profile_rate(1);
 }
 
 static void
@@ -713,7 +713,7 @@ END_TEST
 START_TEST(test_misuse)
 {
 	expect_fatal(new_array_overflow_body, NULL, "runtime: allocation size out of range");
-	expect_fatal(not_implemented_body, NULL, "gort_set_finalizer: not implemented");
+	expect_fatal(not_implemented_body, NULL, "gort_set_mem_profile_rate: not implemented");
 	expect_fatal(boot_twice_body, NULL, "gort_main: the runtime is already running (one boot per process)");
 	expect_fatal(foreign_thread_body, NULL, "gort: call from a thread the runtime did not create");
 }

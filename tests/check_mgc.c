@@ -486,6 +486,242 @@ START_TEST(test_gctrace)
 }
 END_TEST
 
+// ---- finalizers ----------------------------------------------------------------------
+
+// Collect and give the finalizer goroutine time to run, a few rounds.
+static void
+gcsleep(int rounds)
+{
+	int i;
+
+	for(i = 0; i < rounds; i++) {
+		gort_gc();
+		gort_sleep(2000000);
+	}
+}
+
+static uint32_t nfin, badfin;
+static long *finobj;
+
+static void
+fin_check(void *p)
+{
+	long *o = p;
+
+	// The object is intact when its finalizer runs, and this is it.
+	if(p != (void*)~(uintptr_t)finobj || o[0] != 97531 || o[1] != 97532)
+		__atomic_add_fetch(&badfin, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&nfin, 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+makefinobj(void *arg)
+{
+	long *o = gort_malloc(64);
+
+	(void)arg;
+	o[0] = 97531;
+	o[1] = 97532;
+	// Kept disguised (~p: outside the heap, not even an interior
+	// pointer), so that no root holds it.
+	finobj = (long*)~(uintptr_t)o;
+	gort_set_finalizer(o, fin_check);
+}
+
+// Go's TestFinalizerType in C: the finalizer runs, once, on the object,
+// which is intact; the object lives until then.
+GORT_TEST(test_finalizer_runs_once)
+{
+	void *args[1] = { NULL };
+
+	go_and_wait(1, makefinobj, args);
+	// Several collections before the finalizer can run (main does not
+	// yield): the queued object must stay alive, and intact, meanwhile.
+	gort_gc();
+	gort_gc();
+	churn();
+	gort_gc();
+	churn();
+	gcsleep(5);
+	ck_assert_uint_eq(__atomic_load_n(&nfin, __ATOMIC_SEQ_CST), 1);
+	ck_assert_uint_eq(__atomic_load_n(&badfin, __ATOMIC_SEQ_CST), 0);
+	gcsleep(3);
+	ck_assert_uint_eq(__atomic_load_n(&nfin, __ATOMIC_SEQ_CST), 1);	// once
+}
+
+// Go's test/mallocfin.go: A points to B, both with finalizers: A's runs
+// first; a cleared finalizer never runs.
+enum { NPAIR = 250 };
+typedef struct B { long n; uint32_t final; } B;
+typedef struct A { B *b; long n; } A;
+static uint32_t nfinal, nbad;
+
+static void
+finalB(void *p)
+{
+	B *b = p;
+
+	if(b->final != 1)
+		__atomic_add_fetch(&nbad, 1, __ATOMIC_SEQ_CST);	// A's finalizer must have run
+	b->final = 2;
+	__atomic_add_fetch(&nfinal, 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+finalA(void *p)
+{
+	A *a = p;
+
+	if(a->b->final != 0)
+		__atomic_add_fetch(&nbad, 1, __ATOMIC_SEQ_CST);
+	a->b->final = 1;
+}
+
+static void
+nofinal(void *p)
+{
+	(void)p;
+	__atomic_add_fetch(&nbad, 1000, __ATOMIC_SEQ_CST);
+}
+
+static void
+makepairs(void *arg)
+{
+	int i;
+	long *cleared;
+
+	(void)arg;
+	for(i = 0; i < NPAIR; i++) {
+		// B first: its finalizer record comes first in the span, so
+		// only the marking rule (A's body is scanned) orders them.
+		B *b = gort_malloc(sizeof *b);
+		A *a = gort_malloc(sizeof *a);
+
+		a->b = b;
+		a->n = i;
+		b->n = i;
+		gort_set_finalizer(a, finalA);
+		gort_set_finalizer(b, finalB);
+	}
+	cleared = gort_malloc(32);
+	gort_set_finalizer(cleared, nofinal);
+	gort_set_finalizer(cleared, NULL);
+}
+
+GORT_TEST(test_mallocfin)
+{
+	void *args[1] = { NULL };
+	int i;
+
+	gort_gomaxprocs(4);
+	go_and_wait(1, makepairs, args);
+	for(i = 0; i < 250 && __atomic_load_n(&nfinal, __ATOMIC_SEQ_CST) < NPAIR*4/5; i++) {
+		gort_gc();
+		gort_gosched();
+		gort_sleep(1000000);
+	}
+	ck_assert_uint_eq(__atomic_load_n(&nbad, __ATOMIC_SEQ_CST), 0);
+	ck_assert_uint_ge(__atomic_load_n(&nfinal, __ATOMIC_SEQ_CST), NPAIR*4/5);
+}
+
+// Go's test/tinyfin.go: finalizers on tiny objects (inner bytes of tiny
+// blocks) run, each once, for the right object.
+enum { NTINY = 100 };
+static uint32_t tinyseen[NTINY], tinybad;
+static uint32_t *tinyptr[NTINY];
+
+static void
+tinyfinal(void *p)
+{
+	uint32_t v = *(uint32_t*)p;
+
+	if(v >= NTINY || (uintptr_t)tinyptr[v] != ~(uintptr_t)p)
+		__atomic_add_fetch(&tinybad, 1, __ATOMIC_SEQ_CST);
+	else
+		__atomic_add_fetch(&tinyseen[v], 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+maketiny(void *arg)
+{
+	uint32_t i;
+
+	(void)arg;
+	for(i = 0; i < NTINY; i++) {
+		uint32_t *x = gort_malloc_noscan(sizeof *x);
+
+		*x = i;
+		tinyptr[i] = (uint32_t*)~(uintptr_t)x;	// disguised: no root
+		gort_set_finalizer(x, tinyfinal);
+	}
+}
+
+GORT_TEST(test_tinyfin)
+{
+	void *args[1] = { NULL };
+	int i, done = 0, twice = 0;
+
+	go_and_wait(1, maketiny, args);
+	gcsleep(4);
+	for(i = 0; i < NTINY; i++) {
+		if(tinyseen[i] >= 1)
+			done++;
+		if(tinyseen[i] > 1)
+			twice++;
+	}
+	ck_assert_uint_eq(tinybad, 0);
+	ck_assert_int_eq(twice, 0);
+	ck_assert_msg(done > NTINY*3/4, "only %d of %d tiny finalizers ran", done, NTINY);
+}
+
+// Go's TestFinalizerZeroSizedStruct and TestFinalizerOnGlobal: no-ops.
+static long global_target;
+
+GORT_TEST(test_finalizer_zero_size_and_global)
+{
+	void *z = gort_malloc(0);
+
+	gort_set_finalizer(z, fin_check);
+	gort_set_finalizer(&global_target, fin_check);
+	gort_set_finalizer(&global_target, NULL);
+	gcsleep(2);
+	ck_assert_uint_eq(nfin, 0);
+}
+
+static void
+setfin_interior_body(void *arg)
+{
+	char *p = gort_malloc(64);
+
+	(void)arg;
+	gort_set_finalizer(p + 8, fin_check);
+}
+
+static void
+setfin_twice_body(void *arg)
+{
+	void *p = gort_malloc(64);
+
+	(void)arg;
+	gort_set_finalizer(p, fin_check);
+	gort_set_finalizer(p, fin_check);
+}
+
+static void
+setfin_nil_body(void *arg)
+{
+	(void)arg;
+	gort_set_finalizer(NULL, fin_check);
+}
+
+START_TEST(test_finalizer_misuse)
+{
+	expect_fatal(setfin_interior_body, NULL, "runtime.SetFinalizer");
+	expect_fatal(setfin_twice_body, NULL, "runtime.SetFinalizer");
+	expect_fatal(setfin_nil_body, NULL, "runtime.SetFinalizer");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -511,6 +747,14 @@ main(void)
 	tcase_add_test(tc, test_gctrace);
 	tcase_add_test(tc, test_gc_automatic);
 	tcase_add_test(tc, test_gogc_off);
+	suite_add_tcase(s, tc);
+
+	tc = new_tcase("finalizers");
+	tcase_add_test(tc, test_finalizer_runs_once);
+	tcase_add_test(tc, test_mallocfin);
+	tcase_add_test(tc, test_tinyfin);
+	tcase_add_test(tc, test_finalizer_zero_size_and_global);
+	tcase_add_test(tc, test_finalizer_misuse);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -375,6 +375,8 @@ GORT_TEST(test_preemption)
 
 // Go's TestGCFairness: with GOMAXPROCS 1 and two goroutines busy writing
 // to /dev/null, the main goroutine's 10 ms sleep must still end.
+static uint32_t nwriters;
+
 static void
 writer(void *arg)
 {
@@ -384,6 +386,7 @@ writer(void *arg)
 	while(!aload(&stop))
 		if(write(fd, &b, 1) != 1)
 			abort();
+	__atomic_sub_fetch(&nwriters, 1, __ATOMIC_SEQ_CST);
 }
 
 GORT_TEST(test_gc_fairness)
@@ -393,10 +396,13 @@ GORT_TEST(test_gc_fairness)
 	fd = open("/dev/null", O_WRONLY);
 	ck_assert_int_ge(fd, 0);
 	astore(&stop, 0);
+	astore(&nwriters, 2);
 	gort_go(writer, (void*)(intptr_t)fd);
 	gort_go(writer, (void*)(intptr_t)fd);
 	gort_sleep(10000000);
 	astore(&stop, 1);
+	while(aload(&nwriters) > 0)	// before closing their fd
+		gort_sleep(1000000);
 	close(fd);
 }
 
