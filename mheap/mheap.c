@@ -519,6 +519,73 @@ MHeap_Scavenge(int32 k, uint64 now, uint64 limit)
 	return sumreleased;
 }
 
+// The scavenger goroutine (Go's MHeap_Scavenger), started before the
+// main goroutine's function: every tick it forces a collection if none
+// ran for forcegc (2 min), then returns to the OS the spans idle for more
+// than limit (5 min). GORT_SCAVENGE=<forcegc ms>,<limit ms> overrides the
+// two for tests. It is a background goroutine: parked in its sleep it is
+// no sign of life for the deadlock detector.
+static void
+forcegchelper(void *arg)
+{
+	runtime_gc(1);
+	runtime_notewakeup(arg);
+}
+
+void
+MHeap_Scavenger(void)
+{
+	MHeap *h;
+	uint64 tick, now, forcegc, limit;
+	int32 k;
+	Note note;
+	const char *p;
+	G *gp;
+
+	gp = runtime_g();
+	gp->issystem = true;
+	gp->isbackground = true;
+
+	// If we go two minutes without a garbage collection, force one to run.
+	forcegc = 2*60*1000000000ULL;
+	// If a span goes unused for 5 minutes after a garbage collection,
+	// we hand it back to the operating system.
+	limit = 5*60*1000000000ULL;
+	p = runtime_getenv("GORT_SCAVENGE");
+	if(p != nil && runtime_atoi(p) > 0) {
+		forcegc = (uint64)runtime_atoi(p) * 1000000;
+		p = strchr(p, ',');
+		if(p != nil && runtime_atoi(p+1) > 0)
+			limit = (uint64)runtime_atoi(p+1) * 1000000;
+	}
+	// Make wake-up period small enough for the sampling to be correct.
+	tick = forcegc < limit ? forcegc/2 : limit/2;
+
+	h = &runtime_mheap;
+	for(k = 0;; k++) {
+		runtime_noteclear(&note);
+		runtime_notetsleepg(&note, tick);
+
+		runtime_lock(&h->lock);
+		now = runtime_nanotime();
+		if(now - mstats.last_gc > forcegc) {
+			runtime_unlock(&h->lock);
+			// The scavenger must not block other goroutines (the
+			// deadlock detector would fire); the collection waits for
+			// worldsema in a goroutine of its own.
+			runtime_noteclear(&note);
+			runtime_newproc1(forcegchelper, &note, true);
+			runtime_notetsleepg(&note, -1);
+			if(runtime_debug.gctrace > 0)
+				runtime_printf("scvg%d: GC forced\n", k);
+			runtime_lock(&h->lock);
+			now = runtime_nanotime();
+		}
+		MHeap_Scavenge(k, now, limit);
+		runtime_unlock(&h->lock);
+	}
+}
+
 // debug.FreeOSMemory is "collect, then release everything idle"; this is
 // the release half (the collection is mgc0.c's).
 void

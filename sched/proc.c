@@ -241,9 +241,17 @@ static void (*mainfn)(void*);
 static void *mainarg;
 
 static void
+scavenger(void *arg)
+{
+	USED(arg);
+	MHeap_Scavenger();
+}
+
+static void
 runtime_main(void *arg)
 {
 	USED(arg);
+	runtime_newproc1(scavenger, nil, true);
 	mainfn(mainarg);
 	runtime_atomicstore(&mainexited, 1);
 	runtime_notewakeup(&maindone);

@@ -722,6 +722,68 @@ START_TEST(test_finalizer_misuse)
 }
 END_TEST
 
+// ---- returning memory to the OS -----------------------------------------------------
+
+static void *big;
+
+// Go's TestFreeOSMemory: drop a big block, collect; FreeOSMemory then
+// returns its pages (HeapReleased grows).
+GORT_TEST(test_free_os_memory)
+{
+	GortMemStats ms1, ms2;
+
+	big = gort_malloc_noscan(8 << 20);
+	memset(big, 1, 8 << 20);
+	big = NULL;
+	gort_gc();
+	gort_read_memstats(&ms1);
+	gort_free_os_memory();
+	gort_read_memstats(&ms2);
+	ck_assert_uint_gt(ms2.HeapReleased, ms1.HeapReleased);
+	ck_assert_uint_ge(ms2.HeapReleased - ms1.HeapReleased, 8 << 20);
+	ck_assert_uint_ge(ms2.NumGC, ms1.NumGC + 1);	// it collects first
+}
+
+// The scavenger goroutine forces a collection when none ran for
+// forcegc, and releases spans idle for longer than limit (here 200 ms and
+// 100 ms instead of 2 and 5 minutes; GOGC=off so that nothing else
+// collects).
+static void
+scavenger_body(void *arg)
+{
+	GortMemStats ms;
+	int i;
+
+	(void)arg;
+	big = gort_malloc_noscan(8 << 20);
+	memset(big, 1, 8 << 20);
+	big = NULL;
+	for(i = 0; i < 40; i++) {
+		gort_sleep(50000000);
+		gort_read_memstats(&ms);
+		if(ms.NumGC >= 1 && ms.HeapReleased >= (8 << 20))
+			break;
+	}
+	if(ms.NumGC < 1 || ms.HeapReleased < (8 << 20)) {
+		fprintf(stderr, "scavenger: NumGC %u HeapReleased %llu\n", ms.NumGC, (unsigned long long)ms.HeapReleased);
+		exit(1);
+	}
+	if(gort_num_goroutine() != 1)	// the scavenger is a system goroutine
+		exit(3);
+}
+
+START_TEST(test_scavenger)
+{
+	static const char *env[] = { "GOGC", "off", "GORT_SCAVENGE", "200,100", "GODEBUG", "gctrace=1", NULL };
+	int status;
+	char *out = run_child(scavenger_body, NULL, &status, env);
+
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x:\n%s", status, out);
+	ck_assert_msg(strstr(out, "GC forced") != NULL && strstr(out, "MB released") != NULL, "stderr:\n%s", out);
+	free(out);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -747,6 +809,11 @@ main(void)
 	tcase_add_test(tc, test_gctrace);
 	tcase_add_test(tc, test_gc_automatic);
 	tcase_add_test(tc, test_gogc_off);
+	suite_add_tcase(s, tc);
+
+	tc = new_tcase("scavenger");
+	tcase_add_test(tc, test_free_os_memory);
+	tcase_add_test(tc, test_scavenger);
 	suite_add_tcase(s, tc);
 
 	tc = new_tcase("finalizers");
