@@ -147,7 +147,7 @@ runtime_mallocgc(uintptr size, uintptr typ, uint32 flag)
 	mp->locks--;
 
 	if(runtime_debug.allocfreetrace)
-		goto profile;
+		runtime_tracealloc(v, size, typ);
 
 	if(!(flag & FlagNoProfiling) && (rate = runtime_MemProfileRate) > 0) {
 		if(size >= (uintptr)rate)
@@ -265,6 +265,8 @@ runtime_free(void *v)
 
 	if(s->specials != nil)
 		runtime_freeallspecials(s, v, size);
+	if(runtime_debug.allocfreetrace)
+		runtime_tracefree(v, size);
 
 	c = mp->mcache;
 	if(sizeclass == 0) {

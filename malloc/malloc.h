@@ -509,6 +509,9 @@ void	runtime_updatememstats(void);
 void	runtime_ReadMemStats(MStats *out);
 
 // Profiler hooks (mprof.c).
+void	runtime_tracealloc(void *p, uintptr size, uintptr typ);
+void	runtime_tracefree(void *p, uintptr size);
+void	runtime_tracegc(void);
 void	runtime_MProf_Malloc(void *p, uintptr size, uintptr typ);
 void	runtime_MProf_Free(Bucket *b, void *p, uintptr size, bool freed);
 

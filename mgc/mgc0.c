@@ -759,6 +759,8 @@ MSpan_Sweep(MSpan *s)
 
 		// Clear mark, scan, and special (tiny) bits.
 		*bitp &= ~((bitScan|bitMarked|bitSpecial)<<shift);
+		if(runtime_debug.allocfreetrace)
+			runtime_tracefree(p, size);
 
 		if(cl == 0) {
 			// Free large span.
@@ -953,6 +955,8 @@ runtime_gc(int32 force)
 	mp = runtime_m();
 	mp->gcing = 1;
 	runtime_stoptheworld();
+	if(runtime_debug.allocfreetrace)
+		runtime_tracegc();
 	clearpools();
 	gc(t0);
 	mp = runtime_m();

@@ -5,7 +5,9 @@
 //
 // STATUS. The profiler lands with the mprof/ issue. Until then
 // runtime_MemProfileRate is 0, so no allocation reaches MProf_Malloc, and
-// every public entry point fails loudly.
+// every public entry point fails loudly. GODEBUG=allocfreetrace=1 works
+// already, without the stack trace Go prints after each line (that needs
+// the profiler's stack capture).
 
 #include "gort.h"
 #include "malloc.h"
@@ -50,4 +52,30 @@ gort_write_heap_profile(FILE *f)
 {
 	USED(f);
 	runtime_notimplemented("gort_write_heap_profile");
+}
+
+// GODEBUG=allocfreetrace=1: one line per allocation, free and collection,
+// in Go's format.
+void
+runtime_tracealloc(void *p, uintptr size, uintptr typ)
+{
+	const GortType *t;
+
+	t = (const GortType*)(typ & ~(uintptr)(PtrSize-1));
+	if(t != nil && t->name != nil)
+		runtime_printf("tracealloc(%p, %#llx, %s)\n", p, (unsigned long long)size, t->name);
+	else
+		runtime_printf("tracealloc(%p, %#llx)\n", p, (unsigned long long)size);
+}
+
+void
+runtime_tracefree(void *p, uintptr size)
+{
+	runtime_printf("tracefree(%p, %#llx)\n", p, (unsigned long long)size);
+}
+
+void
+runtime_tracegc(void)
+{
+	runtime_printf("tracegc()\n");
 }

@@ -463,6 +463,43 @@ START_TEST(test_gogc_off)
 }
 END_TEST
 
+// GODEBUG=allocfreetrace=1: a line per allocation, free and collection.
+static void
+allocfreetrace_body(void *arg)
+{
+	void *p, *q;
+
+	(void)arg;
+	p = gort_malloc(100);
+	gort_free(p);
+	q = gort_new(&pair_type);
+	fprintf(stderr, "q=%p\n", q);
+	q = NULL;
+	gort_gc();
+}
+
+START_TEST(test_allocfreetrace)
+{
+	static const char *env[] = { "GODEBUG", "allocfreetrace=1", "GOGC", "off", NULL };
+	int status;
+	char *out = run_child(allocfreetrace_body, NULL, &status, env);
+	char want[64], *qline;
+	void *q;
+
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x:\n%s", status, out);
+	ck_assert_msg(strstr(out, "tracealloc(") != NULL && strstr(out, ", 0x70)") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "tracefree(") != NULL && strstr(out, "tracegc()") != NULL, "%s", out);
+	qline = strstr(out, "q=");
+	ck_assert_ptr_nonnull(qline);
+	ck_assert_int_eq(sscanf(qline, "q=%p", &q), 1);
+	snprintf(want, sizeof want, "tracealloc(%p, 0x10, Pair)", q);
+	ck_assert_msg(strstr(out, want) != NULL, "no \"%s\" in:\n%s", want, out);
+	snprintf(want, sizeof want, "tracefree(%p, 0x10)", q);
+	ck_assert_msg(strstr(out, want) != NULL, "no \"%s\" (freed by the sweep) in:\n%s", want, out);
+	free(out);
+}
+END_TEST
+
 // gctrace prints the parent commit's line.
 static void
 gctrace_body(void *arg)
@@ -784,6 +821,91 @@ START_TEST(test_scavenger)
 }
 END_TEST
 
+// ---- Go's test/gc*.go and TestGcRescan ----------------------------------------------
+
+// test/gc.go: allocate and collect in a loop.
+GORT_TEST(test_gc_go)
+{
+	int i;
+
+	for(i = 0; i < 10; i++) {
+		memset(gort_malloc(10 << 10), 1, 10 << 10);
+		gort_gc();
+	}
+}
+
+// test/gc1.go: many small allocations, no explicit collection.
+GORT_TEST(test_gc1_go)
+{
+	int i;
+
+	for(i = 0; i < 1000000; i++)
+		((char*)gort_malloc(100))[0] = 1;
+}
+
+// test/gc2.go: HeapObjects must not grow past N/5 while N buffered
+// channels are made and dropped with collections in between.
+GORT_TEST(test_gc2_go)
+{
+	enum { N = 10000 };
+	GortMemStats ms0, ms1;
+	int i, j;
+
+	gort_gc();
+	gort_read_memstats(&ms0);
+	for(i = 0; i < N; i++) {
+		gort_chan_make(sizeof(int), 10);
+		if(i % 100 == 0)
+			for(j = 0; j < 4; j++) {
+				gort_gc();
+				gort_gosched();
+			}
+	}
+	gort_gc();
+	gort_read_memstats(&ms1);
+	ck_assert_msg(ms1.HeapObjects < ms0.HeapObjects + N/5, "HeapObjects grew from %llu to %llu",
+		(unsigned long long)ms0.HeapObjects, (unsigned long long)ms1.HeapObjects);
+}
+
+// Go's TestGcRescan: Y embeds X; the chain links through a pointer to
+// the embedded X (an interior pointer of a typed object).
+typedef struct RX { void *c; struct RX *nextx; } RX;
+typedef struct RY { RX x; struct RY *nexty; long *p; } RY;
+static const uint8_t ry_mask[] = { GORT_PTRMASK_BIT(RY, x.c) | GORT_PTRMASK_BIT(RY, x.nextx) |
+	GORT_PTRMASK_BIT(RY, nexty) | GORT_PTRMASK_BIT(RY, p) };
+static const GortType ry_type = GORT_TYPE(RY, ry_mask);
+
+GORT_TEST(test_gc_rescan)
+{
+	RY *head = NULL, *y;
+	RX *x;
+	int i;
+
+	for(i = 0; i < 10; i++) {
+		y = gort_new(&ry_type);
+		y->nexty = head;
+		y->p = gort_malloc(sizeof(long));
+		*y->p = 42;
+		y->x.c = gort_chan_make(0, 0);
+		if(head != NULL)
+			y->x.nextx = &head->x;	// interior pointer, typed
+		head = y;
+		gort_gc();
+	}
+	// Only the x.nextx links remain.
+	for(x = &head->x, i = 0; x != NULL; x = x->nextx, i++) {
+		y = (RY*)x;
+		y->nexty = NULL;
+	}
+	ck_assert_int_eq(i, 10);
+	gort_gc();
+	churn();
+	for(x = &head->x, i = 0; x != NULL; x = x->nextx, i++)
+		ck_assert_int_eq(*((RY*)x)->p, 42);
+	ck_assert_int_eq(i, 10);
+	gort_keep_alive(head);
+}
+
 int
 main(void)
 {
@@ -807,8 +929,16 @@ main(void)
 	tcase_add_test(tc, test_set_gc_percent);
 	tcase_add_test(tc, test_gc_torture);
 	tcase_add_test(tc, test_gctrace);
+	tcase_add_test(tc, test_allocfreetrace);
 	tcase_add_test(tc, test_gc_automatic);
 	tcase_add_test(tc, test_gogc_off);
+	suite_add_tcase(s, tc);
+
+	tc = new_tcase("goports");
+	tcase_add_test(tc, test_gc_go);
+	tcase_add_test(tc, test_gc1_go);
+	tcase_add_test(tc, test_gc2_go);
+	tcase_add_test(tc, test_gc_rescan);
 	suite_add_tcase(s, tc);
 
 	tc = new_tcase("scavenger");

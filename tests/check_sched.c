@@ -163,15 +163,20 @@ migrant(void *arg)
 GORT_TEST(test_migration_keeps_stack)
 {
 	void *args[NMIG];
-	int i, nms = 0;
+	int i, k, nms = 0;
 
 	gort_gomaxprocs(4);
 	for(i = 0; i < NMIG; i++)
 		args[i] = (void*)(uintptr_t)i;
-	go_and_wait(NMIG, migrant, args);
-	for(i = 0; i < 64; i++)
-		if(msseen & (1ULL << i))
-			nms++;
+	// Which Ms run them is up to the scheduler (and the machine's load):
+	// try a few times to see at least two.
+	for(k = 0; k < 10 && nms < 2; k++) {
+		go_and_wait(NMIG, migrant, args);
+		nms = 0;
+		for(i = 0; i < 64; i++)
+			if(msseen & (1ULL << i))
+				nms++;
+	}
 	ck_assert_msg(nms >= 2, "goroutines ran on %d M(s): no migration exercised", nms);
 }
 
