@@ -308,18 +308,21 @@ oddbyte(size_t size, int j, size_t i)
 	return (unsigned char)(j * 7 + i * 13 + size);
 }
 
+// The arguments live on the test's stack, which is gone once the last
+// value is received: copy them first (the test cannot go on before our
+// first send).
 static void
 oddsender(void *arg)
 {
-	OddArgs *a = arg;
-	unsigned char *buf = malloc(a->size);
+	OddArgs a = *(OddArgs*)arg;
+	unsigned char *buf = malloc(a.size);
 	size_t i;
 	int j;
 
-	for(j = 0; j < a->n; j++) {
-		for(i = 0; i < a->size; i++)
-			buf[i] = oddbyte(a->size, j, i);
-		gort_chan_send(a->c, buf);
+	for(j = 0; j < a.n; j++) {
+		for(i = 0; i < a.size; i++)
+			buf[i] = oddbyte(a.size, j, i);
+		gort_chan_send(a.c, buf);
 	}
 	free(buf);
 }
