@@ -264,6 +264,8 @@ static struct
 	uint32	ndone;
 	Note	alldone;
 	ParFor*	markfor;
+	ParFor*	sweepfor;	// the parent commit's sweep in the pause
+	uint32	sweepready;	// sweepfor is set up and sweepgen advanced
 
 	Lock	lock;
 	byte*	chunk;
@@ -280,6 +282,7 @@ static struct
 } gcstats;
 
 static int32	gcpercent = -2;	// GOGC; −2 until first read
+static uint32	npausesweep;	// spans swept in this pause
 static Lock	gclock;
 
 // Get an empty work buffer off the work.empty list (pushing b, if any,
@@ -625,10 +628,18 @@ runtime_gchelper(void)
 		runtime_gchelper_testhook();
 		return;
 	}
+	runtime_m()->gcing = 1;	// a GC thread (MSpan_Sweep checks)
 	// parallel mark over the roots
 	runtime_parfordo(work.markfor);
 	// help other threads scan secondary blocks
 	scanblock(nil, true);
+	// Marking is over for everybody once scanblock returns (getfull
+	// returns nil only when all GC threads wait); sweep in parallel once
+	// gc has set the sweep up.
+	while(runtime_atomicload(&work.sweepready) == 0)
+		runtime_osyield();
+	runtime_parfordo(work.sweepfor);
+	runtime_m()->gcing = 0;
 	if(runtime_xadd(&work.ndone, +1) == work.nproc-1)
 		runtime_notewakeup(&work.alldone);
 }
@@ -810,24 +821,21 @@ runtime_sweepone(void)
 	runtime_notimplemented("runtime_sweepone (concurrent sweep)");
 }
 
-// Sweep every span, in the pause (the parent commit's design).
-static uint32
-sweepall(void)
+// Sweep span i of the snapshot, in the pause (the parent commit's
+// sweepspan, run by every GC thread through work.sweepfor).
+static void
+sweepspan(ParFor *desc, uint32 idx)
 {
 	MSpan *s;
-	uint32 i, sg, n;
+	uint32 sg;
 
-	n = 0;
+	USED(desc);
+	s = runtime_mheap.sweepspans[idx];
 	sg = runtime_mheap.sweepgen;
-	for(i = 0; i < runtime_mheap.nspan; i++) {
-		s = runtime_mheap.allspans[i];
-		if(s->state == MSpanInUse && s->sweepgen == sg-2 && runtime_cas(&s->sweepgen, sg-2, sg-1)) {
-			MSpan_Sweep(s);
-			n++;
-		}
+	if(s->state == MSpanInUse && s->sweepgen == sg-2 && runtime_cas(&s->sweepgen, sg-2, sg-1)) {
+		MSpan_Sweep(s);
+		runtime_xadd(&npausesweep, 1);
 	}
-	runtime_atomicstore(&runtime_mheap.sweepdone, 1);
-	return n;
 }
 
 // ---- the collector's entry points ------------------------------------------------
@@ -863,8 +871,10 @@ gc(int64 t0)
 	mp = runtime_m();
 	work.tstart = t0;
 	memset(&gcstats, 0, sizeof gcstats);
-	if(work.markfor == nil)
+	if(work.markfor == nil) {
 		work.markfor = runtime_parforalloc(MaxGcproc);
+		work.sweepfor = runtime_parforalloc(MaxGcproc);
+	}
 
 	// This goroutine's own registers and frames are roots too: spill
 	// the registers into this frame and scan from here up.
@@ -878,6 +888,7 @@ gc(int64 t0)
 	work.ndone = 0;
 	work.nproc = runtime_gcprocs();
 	runtime_parforsetup(work.markfor, work.nproc, RootCount + runtime_allglen, nil, false, markroot);
+	runtime_atomicstore(&work.sweepready, 0);
 	if(work.nproc > 1) {
 		runtime_noteclear(&work.alldone);
 		runtime_helpgc(work.nproc);
@@ -887,13 +898,22 @@ gc(int64 t0)
 	runtime_parfordo(work.markfor);
 	scanblock(nil, true);
 	t3 = runtime_nanotime();
-	if(work.nproc > 1)
-		runtime_notesleep(&work.alldone);
 
-	// Sweep everything in the pause.
+	// Marking is over. Sweep every span in the pause, in parallel, over a
+	// snapshot of allspans (RecordSpan must not free it while sweepers
+	// walk it); the helpers wait for sweepready.
+	runtime_mheap.sweepspans = runtime_mheap.allspans;
+	nsweep = runtime_mheap.nspan;
+	runtime_parforsetup(work.sweepfor, work.nproc, nsweep, nil, true, sweepspan);
+	npausesweep = 0;
 	runtime_mheap.sweepgen += 2;
 	runtime_mheap.sweepdone = 0;
-	nsweep = sweepall();
+	runtime_atomicstore(&work.sweepready, 1);
+	runtime_parfordo(work.sweepfor);
+	if(work.nproc > 1)
+		runtime_notesleep(&work.alldone);
+	runtime_atomicstore(&runtime_mheap.sweepdone, 1);
+	nsweep = npausesweep;
 
 	runtime_updatememstats();
 	heap0 = mstats.next_gc*100/(gcpercent > 0 ? gcpercent+100 : 100);
