@@ -1458,9 +1458,11 @@ runtime_suspendg(M *mp, G *gp, uintptr sp)
 {
 	P *p;
 	G *g1;
+	M *mp2;
 	bool stopping;
 
 	gp->sched.sp = sp;	// the collector scans from here: the signal frame is above
+	mp2 = nil;
 	p = releasep();
 	runtime_lock(&sched.lock);
 	gp->status = Grunnable;
@@ -1474,10 +1476,17 @@ runtime_suspendg(M *mp, G *gp, uintptr sp)
 		p->status = Pgcstop;
 		if(--sched.stopwait == 0)
 			runtime_notewakeup(&sched.stopnote);
+	} else if((mp2 = mget()) != nil) {
+		// Preempted: gp waits in the global queue, as Go's gosched
+		// does, and an idle M takes our P with its local queue intact
+		// (waking it is a futex call, fine in a signal handler).
+		globrunqput(gp);
+		mp2->nextp = p;
 	} else {
-		// An idle P has an empty run queue (spinning Ms rely on it):
-		// move its goroutines to the global queue for sysmon's M,
-		// ahead of gp, which was preempted to let them run.
+		// No idle M, and none may be created here. An idle P has an
+		// empty run queue (spinning Ms rely on it): move its goroutines
+		// to the global queue for sysmon's M, ahead of gp, which was
+		// preempted to let them run.
 		while((g1 = runqget(p)) != nil)
 			globrunqput(g1);
 		globrunqput(gp);
@@ -1487,7 +1496,9 @@ runtime_suspendg(M *mp, G *gp, uintptr sp)
 	// no thread may be started here; sysmon starts one.
 	sched.nmidlelocked++;
 	runtime_unlock(&sched.lock);
-	if(!stopping)
+	if(mp2 != nil)
+		runtime_notewakeup(&mp2->park);
+	else if(!stopping)
 		runtime_notewakeup_sysmon();
 
 	runtime_notesleep(&mp->park);
