@@ -324,6 +324,12 @@ GORT_TEST(test_gc_stats)
 	ck_assert_uint_eq(sum, ms.PauseTotalNs);
 	ck_assert_uint_eq(ms.PauseNs[5], 0);
 	ck_assert_uint_ge(ms.NextGC, ms.HeapAlloc);
+	// Go's TestMemStats, after collections.
+	ck_assert_uint_eq(ms.Sys, ms.HeapSys + ms.StackSys + ms.MSpanSys + ms.MCacheSys +
+		ms.BuckHashSys + ms.GCSys + ms.OtherSys);
+	ck_assert_uint_eq(ms.HeapAlloc, ms.Alloc);
+	ck_assert_uint_eq(ms.Mallocs - ms.Frees, ms.HeapObjects);
+	ck_assert_uint_eq(ms.HeapIdle + ms.HeapInuse, ms.HeapSys);
 }
 
 // Go's TestSetGCPercent.
@@ -348,6 +354,21 @@ csum(CNode *n)
 
 static uint32_t mutdone, mutstop;
 static long mutrounds[NMUT];
+enum { MaxFinIds = 1<<22 };
+static uint8_t fincount[MaxFinIds];	// finalizer runs per node id
+static uint32_t nextid, finbad;
+
+static void
+cnodefin(void *p)
+{
+	CNode *n = p;
+	uint64_t id = n->payload[2];
+
+	if(n->sum != csum(n) || id >= MaxFinIds)
+		__atomic_add_fetch(&finbad, 1, __ATOMIC_SEQ_CST);	// freed or corrupted before its finalizer
+	else
+		__atomic_add_fetch(&fincount[id], 1, __ATOMIC_SEQ_CST);
+}
 
 static void
 mutator(void *arg)
@@ -355,15 +376,19 @@ mutator(void *arg)
 	CNode *head = NULL, *n;
 	uint64_t seed = (uintptr_t)arg + 1;
 	long i, len = 0;
+	uint32_t id;
 
 	for(i = 0; !__atomic_load_n(&mutstop, __ATOMIC_SEQ_CST) || i < 1000; i++) {
 		seed = seed*6364136223846793005ULL + 1442695040888963407ULL;
 		n = gort_malloc(sizeof *n);
+		id = __atomic_fetch_add(&nextid, 1, __ATOMIC_SEQ_CST);
 		n->payload[0] = seed;
 		n->payload[1] = seed >> 7;
-		n->payload[2] = i;
+		n->payload[2] = id;
 		n->payload[3] = (uintptr_t)arg;
 		n->sum = csum(n);
+		if(id % 8 == 0 && id < MaxFinIds)
+			gort_set_finalizer(n, cnodefin);
 		n->next = head;
 		head = n;
 		len++;
@@ -389,22 +414,47 @@ mutator(void *arg)
 	__atomic_add_fetch(&mutdone, 1, __ATOMIC_SEQ_CST);
 }
 
+// Several goroutines mutate linked lists (checksummed nodes, one in
+// eight with a finalizer) through hundreds of collections; every
+// reachable node stays intact, and in the end every finalizable node,
+// all unreachable then, is finalized exactly once.
 GORT_TEST(test_gc_torture)
 {
-	int i;
+	uint32_t i, n, missing = 0, twice = 0;
+	int k;
 
 	gort_gomaxprocs(2);
-	for(i = 0; i < NMUT; i++)
-		gort_go(mutator, (void*)(uintptr_t)i);
-	for(i = 0; i < 100; i++) {
+	for(k = 0; k < NMUT; k++)
+		gort_go(mutator, (void*)(uintptr_t)k);
+	for(k = 0; k < 300; k++) {
 		gort_gc();
-		gort_sleep(200000);
+		gort_sleep(100000);
 	}
 	__atomic_store_n(&mutstop, 1, __ATOMIC_SEQ_CST);
 	while(__atomic_load_n(&mutdone, __ATOMIC_SEQ_CST) < NMUT)
 		gort_sleep(1000000);
-	for(i = 0; i < NMUT; i++)
-		ck_assert_int_ge(mutrounds[i], 1000);
+	for(k = 0; k < NMUT; k++)
+		ck_assert_int_ge(mutrounds[k], 1000);
+	n = __atomic_load_n(&nextid, __ATOMIC_SEQ_CST);
+	if(n > MaxFinIds)
+		n = MaxFinIds;
+	// The lists are gone with their goroutines: everything finalizable
+	// is unreachable now.
+	for(k = 0; k < 100; k++) {
+		gort_gc();
+		gort_sleep(2000000);
+		for(i = 0, missing = 0; i < n; i += 8)
+			if(fincount[i] == 0)
+				missing++;
+		if(missing == 0)
+			break;
+	}
+	for(i = 0; i < n; i += 8)
+		if(fincount[i] > 1)
+			twice++;
+	ck_assert_uint_eq(__atomic_load_n(&finbad, __ATOMIC_SEQ_CST), 0);
+	ck_assert_uint_eq(twice, 0);
+	ck_assert_msg(missing == 0, "%u of %u finalizable nodes never finalized", missing, (n + 7) / 8);
 }
 
 // Automatic collection: allocating far more garbage than the live heap
