@@ -276,12 +276,7 @@ runtime_free(void *v)
 		// coalesce v into other spans and change the bitmap further.
 		runtime_markfreed(v, size);
 		runtime_unmarkspan(v, 1<<PageShift);
-		if(runtime_debug.efence)
-			runtime_efencefree(s);
-		else
-			MHeap_Free(&runtime_mheap, s, 1);
-		c->local_nlargefree++;
-		c->local_largefree += size;
+		runtime_freelarge(c, s, size);
 	} else {
 		// Small object.
 		// Mark as "needs zeroing" (word 0 becomes the list link). Go
@@ -323,6 +318,19 @@ isfreeblock(MCache *c, MSpan *s, void *v)
 		}
 	runtime_unlock(&central->lock);
 	return found;
+}
+
+// Give a large object's span back (explicit free and sweep share this):
+// to the heap, or, under efence, to the OS for good.
+void
+runtime_freelarge(MCache *c, MSpan *s, uintptr size)
+{
+	if(runtime_debug.efence)
+		runtime_efencefree(s);
+	else
+		MHeap_Free(&runtime_mheap, s, 1);
+	c->local_nlargefree++;
+	c->local_largefree += size;
 }
 
 // efence: the freed object's pages go back to the OS and stay

@@ -488,6 +488,7 @@ void	runtime_unmarkspan(void *v, uintptr size);
 void	runtime_marktiny(void *v);
 uintptr	runtime_getbits(void *v);	// the 4 bits of heap word v, at shift 0 (bit* below)
 void	runtime_efencefree(MSpan *s);
+void	runtime_freelarge(MCache *c, MSpan *s, uintptr size);
 
 // The heap bitmap's four bits per word, as runtime_getbits returns them
 // (mgc0.c explains the layout). bitTinyBlock is gort's use of the lane Go

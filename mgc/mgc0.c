@@ -780,12 +780,7 @@ MSpan_Sweep(MSpan *s)
 			// important to set sweepgen before returning it to heap
 			runtime_atomicstore(&s->sweepgen, runtime_mheap.sweepgen);
 			sweepgenset = true;
-			if(runtime_debug.efence)
-				runtime_efencefree(s);
-			else
-				MHeap_Free(&runtime_mheap, s, 1);
-			c->local_nlargefree++;
-			c->local_largefree += size;
+			runtime_freelarge(c, s, size);
 			res = true;
 		} else {
 			// Free small object.
