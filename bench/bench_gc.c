@@ -15,7 +15,7 @@
 // total, as the Go benchmark driver of 2014 reported them, and the mark
 // rates. Run one benchmark at a time (-bench) for per-benchmark figures.
 //
-//	bench_gc [-bench=regexp] [-benchtime=d]    (see bench_malloc.c)
+//	bench_gc [-bench=regexp] [-benchtime=d] [-cpu=list]    (see bench_malloc.c)
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -7,14 +7,18 @@
 // new(int64), new([2]int64), pointer-free); Malloc128, MallocLarge and
 // MallocFree are gort's.
 //
-//	bench_malloc [-bench=regexp] [-benchtime=d]
+//	bench_malloc [-bench=regexp] [-benchtime=d] [-cpu=list]
 //
 // -bench selects benchmarks by a POSIX extended regular expression
 // matched anywhere in the name, as go test does (so a plain substring
 // works, and "." selects all); without it every benchmark runs. A pattern
 // a/b also filters the variants: b is matched against "gort", "glibc"
 // and "glibc-calloc". -benchtime is a Go duration (0.5s, 200ms, 1m30s;
-// default 1s) or, as in newer Go, Nx for exactly N iterations.
+// default 1s) or, as in newer Go, Nx for exactly N iterations. -cpu is
+// go test's: a comma-separated list of GOMAXPROCS values; each benchmark
+// runs once with each (default: the GOMAXPROCS the environment sets),
+// and a name gets go test's -N suffix when N is not 1 (so does a ratio
+// line when the list has several values).
 //
 // Output is go test's: one line per benchmark,
 //

@@ -6,20 +6,27 @@
 // with `go test -bench` on Go's runtime, each with a pthread baseline in
 // the same process where one makes sense, and the ratio.
 //
-//	bench_sched [-bench=regexp] [-benchtime=d]    (see bench_malloc.c)
+//	bench_sched [-bench=regexp] [-benchtime=d] [-cpu=list]    (see bench_malloc.c)
 //
-//	CreateGoroutines      each goroutine creates the next (Go's)
+//	CreateGoroutines      each goroutine creates the next, one chain of N (Go's)
+//	CreateGoroutinesParallel  the same with GOMAXPROCS chains of N/GOMAXPROCS (Go's):
+//	                      the same as CreateGoroutines unless run with -cpu=2 or GOMAXPROCS=2
 //	PingPongHog           ping-pong on GOMAXPROCS 1 beside a CPU hog (Go 1.5's);
-//	                      the hog is a C loop, preempted only by sysmon (10 ms)
+//	                      the hog is a C loop, preempted only by sysmon (10 ms).
+//	                      Go before 1.5 (no runnext) took 684 us/op, Go 1.5 825 ns/op
+//	                      (the commit that added runnext, e870f06c)
 //	ChanSync              two goroutines in lock-step on an unbuffered channel (Go's)
 //	ChanProdCons0/10/100  producers and consumers on a channel of that size (Go's)
 //	ContextSwitch         two goroutines alternating through Gosched: ns per switch
 //	GogoSwitch            two bare stacks switching with the assembly routine: the floor
 //
+// Run with -cpu=1,2 for Go's GOMAXPROCS=2 figures (go test -cpu=1,2).
+//
 // pthread baselines: CreateGoroutines/pthread is pthread_create + join;
 // ContextSwitch/pthread and PingPong's are two threads handing a token
 // through a futex. Measured, never asserted. The last lines measure
-// 100,000 idle goroutines (time to start them, RSS).
+// 100,000 idle goroutines (time to start them until all are blocked,
+// RSS), and the same again with the Gs and stacks of the exited ones.
 
 #include <inttypes.h>
 #include <linux/futex.h>
@@ -31,6 +38,7 @@
 
 #include "benchutil.h"
 #include "runtime.h"
+#include "sanitizer.h"
 
 enum { CallsPerSched = 1000 };
 
@@ -60,15 +68,29 @@ createchain(void *arg)
 	gort_go(createchain, (void*)(n - 1));
 }
 
-static void*
-gort_create(int64_t n)
+// Go's benchmarkCreateGoroutines: procs chains of n/procs goroutines.
+static void
+createchains(int64_t n, int procs)
 {
-	int procs = gort_gomaxprocs(0), i;
+	int i;
 
 	createdone = gort_chan_make(sizeof(bool), 0);
 	for(i = 0; i < procs; i++)
 		gort_go(createchain, (void*)(intptr_t)(n / procs));
 	waitall(createdone, procs);
+}
+
+static void*
+gort_create(int64_t n)
+{
+	createchains(n, 1);
+	return NULL;
+}
+
+static void*
+gort_createparallel(int64_t n)
+{
+	createchains(n, gort_gomaxprocs(0));
 	return NULL;
 }
 
@@ -336,15 +358,21 @@ pthread_contextswitch(int64_t n)
 }
 
 // The floor: two bare contexts switching with the assembly routine.
+// Under AddressSanitizer each switch is announced to it, as the
+// scheduler's are (sanitizer.h; empty otherwise).
 static uintptr mainsp, othersp;
-static G otherg;
+static G otherg, *maing;
+static void *mainfake, *otherfake;
 
 static void
 bounce(void *arg)
 {
 	(void)arg;
-	for(;;)
+	for(;;) {
+		runtime_asan_start_switch(&otherfake, maing);
 		runtime_gogo_switch(&othersp, mainsp);
+		runtime_asan_finish_switch(otherfake);
+	}
 }
 
 static void*
@@ -362,8 +390,12 @@ gogo_switch(int64_t n)
 	// needs a current M: keep the caller's (we never leave this M).
 	othersp = runtime_gostartstack(stack + (64<<10), &otherg);
 	runtime_m()->locks++;	// gostart drops one; keep the count balanced
-	for(i = 0; i < n; i += 2)
+	maing = runtime_m()->curg;
+	for(i = 0; i < n; i += 2) {
+		runtime_asan_start_switch(&mainfake, &otherg);
 		runtime_gogo_switch(&mainsp, othersp);
+		runtime_asan_finish_switch(mainfake);
+	}
 	return NULL;
 }
 
@@ -371,6 +403,7 @@ gogo_switch(int64_t n)
 
 static const Bench benches[] = {
 	{"CreateGoroutines", 0, {{NULL, gort_create, true, NULL}, {"pthread", pthread_createjoin, false, NULL}}, 2},
+	{"CreateGoroutinesParallel", 0, {{NULL, gort_createparallel, true, NULL}}, 1},
 	{"PingPongHog", 0, {{NULL, gort_pingponghog, true, NULL}, {"pthread", pthread_pingpong, false, NULL}}, 2},
 	{"ChanSync", 0, {{NULL, gort_chansync, true, NULL}}, 1},
 	{"ChanProdCons0", 0, {{NULL, gort_prodcons0, true, NULL}}, 1},
@@ -387,12 +420,17 @@ header(void)
 	       bench_gomaxprocs(), bench_benchtime());
 	printf("# pthread baselines in the same process: CreateGoroutines = pthread_create+join,"
 	       " PingPongHog = one futex round trip (no hog), ContextSwitch = one futex handoff\n");
-	printf("# ContextSwitch and GogoSwitch report ns per switch\n");
+	printf("# ContextSwitch and GogoSwitch report ns per switch; PingPongHog, ContextSwitch and GogoSwitch run on one P whatever -cpu says\n");
+	printf("# CreateGoroutinesParallel runs one chain per P: with -cpu=1,2 (as go test -cpu) for the 2-P figures\n");
 }
 
-// 100,000 goroutines parked at once: how long to start them, how much RSS.
+// 100,000 goroutines blocked at once (in a channel receive): how long
+// from the first gort_go until the last has blocked, how much RSS. A
+// first round gets new Gs and stacks (one page of each is touched); the
+// second reuses those of the first round's, which have exited.
 enum { NIdle = 100000 };
 static GortChan *release;
+static int32_t blocked;
 
 static void
 idler(void *arg)
@@ -400,6 +438,7 @@ idler(void *arg)
 	bool v;
 
 	(void)arg;
+	__atomic_add_fetch(&blocked, 1, __ATOMIC_SEQ_CST);
 	gort_chan_recv(release, &v);
 }
 
@@ -417,25 +456,55 @@ rssmb(void)
 	return res * sysconf(_SC_PAGESIZE) >> 20;
 }
 
-static void
-footer(void)
+// One round: returns the ns from the first gort_go until all have
+// blocked; *created gets the ns of the gort_go loop alone.
+static int64_t
+idleround(int64_t *created)
 {
 	int64_t t0, t1;
-	long rss0, rss1;
 	int i;
 
-	rss0 = rssmb();
 	release = gort_chan_make(sizeof(bool), 0);
+	blocked = 0;
 	t0 = gort_nanotime();
 	for(i = 0; i < NIdle; i++)
 		gort_go(idler, NULL);
-	while(gort_num_goroutine() < NIdle + 1)
-		gort_sleep(1000000);
+	*created = gort_nanotime() - t0;
+	while(__atomic_load_n(&blocked, __ATOMIC_SEQ_CST) < NIdle)
+		gort_gosched();
+	gort_gosched();	// the last one to count has blocked too
 	t1 = gort_nanotime();
+	return t1 - t0;
+}
+
+static void
+footer(void)
+{
+	static GortMemStats ms;
+	int64_t t, created;
+	long rss0, rss1;
+	int base;
+
+	base = gort_num_goroutine();
+	rss0 = rssmb();
+	t = idleround(&created);
 	rss1 = rssmb();
-	printf("# %d idle goroutines: started and parked in %.1f ms (%.0f ns each); RSS %ld MB -> %ld MB (+%.1f KB each)\n",
-	       NIdle, (t1 - t0) / 1e6, (double)(t1 - t0) / NIdle, rss0, rss1, (rss1 - rss0) * 1024.0 / NIdle);
+	gort_read_memstats(&ms);
+	printf("# %d idle goroutines (blocked in a channel receive): all blocked %.1f ms after the first gort_go"
+	       " (%.0f ns each; the gort_go loop %.0f ns each, new stacks); RSS %ld MB -> %ld MB (+%.1f KB each);"
+	       " StackSys %" PRIu64 " MB\n",
+	       NIdle, t / 1e6, (double)t / NIdle, (double)created / NIdle, rss0, rss1,
+	       (rss1 - rss0) * 1024.0 / NIdle, ms.StackSys >> 20);
 	gort_chan_close(release);
+	while(gort_num_goroutine() > base)
+		gort_gosched();
+	t = idleround(&created);
+	printf("# the same again, with the Gs and stacks of those that exited: all blocked in %.1f ms"
+	       " (%.0f ns each; the gort_go loop %.0f ns each); RSS %ld MB\n",
+	       t / 1e6, (double)t / NIdle, (double)created / NIdle, rssmb());
+	gort_chan_close(release);
+	while(gort_num_goroutine() > base)
+		gort_gosched();
 }
 
 int

@@ -35,7 +35,10 @@ static struct
 	regex_t re1;		// matched against "BenchmarkX"
 	bool hassub;
 	regex_t re2;		// matched against the variant
-	int procs;
+	int procs;		// GOMAXPROCS at the start
+	const char *cpustr;	// -cpu, or nil
+	int cpu[MaxCPU];	// -cpu's list (go test's cpuList)
+	int ncpu;
 } flags;
 
 // Parse a Go duration (time.ParseDuration) into ns. Returns false on a
@@ -99,11 +102,13 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-		"usage: %s [-bench=regexp] [-benchtime=d]\n"
+		"usage: %s [-bench=regexp] [-benchtime=d] [-cpu=list]\n"
 		"  -bench=regexp   run the benchmarks whose name matches (default: all;\n"
-		"                  a/b also matches the variant: gort, glibc, glibc-calloc)\n"
+		"                  a/b also matches the variant: gort, glibc, pthread, ...)\n"
 		"  -benchtime=d    run each benchmark for at least d (Go duration, default 1s),\n"
-		"                  or Nx for exactly N iterations\n", progname);
+		"                  or Nx for exactly N iterations\n"
+		"  -cpu=list       run each benchmark with each GOMAXPROCS in the comma-separated\n"
+		"                  list (default: GOMAXPROCS, as the environment sets it)\n", progname);
 	exit(2);
 }
 
@@ -177,6 +182,38 @@ setbenchtime(const char *s)
 	flags.benchiters = 0;
 }
 
+// go test's parseCpuList: a comma-separated list of counts >= 1.
+static void
+setcpu(const char *s)
+{
+	const char *p;
+	char *end;
+	long v;
+
+	flags.cpustr = s;
+	flags.ncpu = 0;
+	for(p = s; *p != '\0'; p = end) {
+		while(*p == ' ' || *p == ',')
+			p++;
+		if(*p == '\0')
+			break;
+		v = strtol(p, &end, 10);
+		while(*end == ' ')
+			end++;
+		if(end == p || (*end != ',' && *end != '\0') || v <= 0 || v > 1000000) {
+			fprintf(stderr, "%s: invalid value \"%s\" for -cpu\n", progname, s);
+			exit(2);
+		}
+		if(flags.ncpu == MaxCPU) {
+			fprintf(stderr, "%s: -cpu: more than %d values\n", progname, MaxCPU);
+			exit(2);
+		}
+		flags.cpu[flags.ncpu++] = (int)v;
+	}
+	if(flags.ncpu == 0)
+		flags.cpustr = NULL;	// empty: the default, as in go test
+}
+
 // Go's flag syntax: -f=v, -f v, with one or two dashes; the test. prefix
 // of go test's binaries is accepted too.
 static void
@@ -209,7 +246,7 @@ parseflags(int argc, char **argv)
 			usage();
 		if(strcmp(name, "benchmem") == 0)
 			continue;	// always on
-		if(strcmp(name, "bench") != 0 && strcmp(name, "benchtime") != 0) {
+		if(strcmp(name, "bench") != 0 && strcmp(name, "benchtime") != 0 && strcmp(name, "cpu") != 0) {
 			fprintf(stderr, "%s: unknown flag -%s\n", progname, name);
 			usage();
 		}
@@ -223,6 +260,8 @@ parseflags(int argc, char **argv)
 		}
 		if(strcmp(name, "bench") == 0)
 			setbench(val);
+		else if(strcmp(name, "cpu") == 0)
+			setcpu(val);
 		else
 			setbenchtime(val);
 	}
@@ -293,7 +332,8 @@ max64(int64_t a, int64_t b)
 static GortMemStats ms0, ms1;
 
 // b.runN: one timed run of n iterations. (Go's runN calls runtime.GC()
-// first; there is no collector to call yet.)
+// first; gort's driver does not, so that the figures stay comparable
+// with the runs made before the collector landed.)
 static void
 runn(const Variant *v, int64_t n, Result *r)
 {
@@ -380,14 +420,15 @@ prettyprint(double x, const char *unit)
 		printf("%18.7f %s", x, unit);
 }
 
+// go test's name: BenchmarkX[/sub][-procs], procs shown unless 1.
 static void
-benchname(char *buf, size_t len, const Bench *b, const Variant *v)
+benchname(char *buf, size_t len, const Bench *b, const Variant *v, int cpu)
 {
 	char procs[16];
 
 	procs[0] = '\0';
-	if(flags.procs != 1)
-		snprintf(procs, sizeof procs, "-%d", flags.procs);
+	if(cpu != 1)
+		snprintf(procs, sizeof procs, "-%d", cpu);
 	snprintf(buf, len, "Benchmark%s%s%s%s", b->name, v->sub ? "/" : "", v->sub ? v->sub : "", procs);
 }
 
@@ -434,8 +475,8 @@ bench_benchtime(void)
 static void
 bench(void *arg)
 {
-	char name[MaxNameLen], cpu[128];
-	int maxlen, i, j;
+	char name[MaxNameLen], cpu[128], label[MaxNameLen];
+	int maxlen, i, j, c, procs;
 	int64_t start;
 	Result r[3];
 	bool ran[3], capped;
@@ -443,6 +484,10 @@ bench(void *arg)
 	(void)arg;
 	start = gort_nanotime();
 	flags.procs = gort_gomaxprocs(0);
+	if(flags.ncpu == 0) {
+		flags.cpu[0] = flags.procs;
+		flags.ncpu = 1;
+	}
 
 	// Pad the names to the longest selected one, as go test does.
 	maxlen = 0;
@@ -450,9 +495,11 @@ bench(void *arg)
 		for(j = 0; j < benches[i].nv; j++) {
 			if(!selected(&benches[i], &benches[i].v[j]))
 				continue;
-			benchname(name, sizeof name, &benches[i], &benches[i].v[j]);
-			if((int)strlen(name) > maxlen)
-				maxlen = (int)strlen(name);
+			for(c = 0; c < flags.ncpu; c++) {
+				benchname(name, sizeof name, &benches[i], &benches[i].v[j], flags.cpu[c]);
+				if((int)strlen(name) > maxlen)
+					maxlen = (int)strlen(name);
+			}
 		}
 	if(maxlen == 0) {
 		fprintf(stderr, "%s: warning: no benchmarks match -bench\n", progname);
@@ -463,12 +510,17 @@ bench(void *arg)
 	printf("goos: linux\ngoarch: amd64\npkg: gort/bench\ncpu: %s\n", cpu);
 	if(header != NULL)
 		header();
+	if(flags.cpustr != NULL)
+		printf("# -cpu=%s: each benchmark runs with each of these GOMAXPROCS (name suffix -N unless 1)\n",
+		       flags.cpustr);
 	fflush(stdout);
 
-	for(i = 0; i < NBench; i++) {
+	for(i = 0; i < NBench; i++)
+	for(c = 0; c < flags.ncpu; c++) {
 		const Bench *b = &benches[i];
 		int64_t maxn;
 
+		procs = flags.cpu[c];
 		maxn = b->leak > 0 ? MemCap / b->leak : INT64_MAX;
 		for(j = 0; j < b->nv; j++) {
 			const Variant *v = &b->v[j];
@@ -476,7 +528,8 @@ bench(void *arg)
 			ran[j] = false;
 			if(!selected(b, v))
 				continue;
-			benchname(name, sizeof name, b, v);
+			gort_gomaxprocs(procs);
+			benchname(name, sizeof name, b, v, procs);
 			printf("%-*s\t", maxlen, name);
 			fflush(stdout);
 			run(v, maxn, &r[j], &capped);
@@ -492,13 +545,21 @@ bench(void *arg)
 				       b->name, v->sub ? "/" : "", v->sub ? v->sub : "", maxn,
 				       maxn * b->leak >> 20, r[j].ns / 1e9);
 			fflush(stdout);
+			if(gort_gomaxprocs(0) != procs)
+				fprintf(stderr, "testing: %s left GOMAXPROCS set to %d\n", name, gort_gomaxprocs(0));
 		}
+		// The label of the ratio lines: the name, with -procs only
+		// when -cpu lists several (the one-value output is unchanged).
+		snprintf(label, sizeof label, "%s", b->name);
+		if(flags.ncpu > 1 && procs != 1)
+			snprintf(label, sizeof label, "%s-%d", b->name, procs);
 		for(j = 1; j < b->nv; j++)
 			if(ran[0] && ran[j])
-				printf("# %s: gort/%s = %.3gx\n", b->name, b->v[j].sub,
+				printf("# %s: gort/%s = %.3gx\n", label, b->v[j].sub,
 				       ((double)r[0].ns / (double)r[0].n) / ((double)r[j].ns / (double)r[j].n));
 		fflush(stdout);
 	}
+	gort_gomaxprocs(flags.procs);
 	printf("# total %.3fs\n", (gort_nanotime() - start) / 1e9);
 	if(footer != NULL)
 		footer();

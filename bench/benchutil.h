@@ -17,6 +17,7 @@
 enum
 {
 	MaxNameLen = 64,
+	MaxCPU = 32,	// values in -cpu
 };
 
 // Keep p alive and opaque, so that the compiler neither drops an unused
@@ -48,12 +49,12 @@ struct Bench
 // Non-freeing loops: at most this many bytes per run.
 #define MemCap	((int64_t)512<<20)
 
-// Parse the flags (-bench, -benchtime), boot gort and run the selected
+// Parse the flags (-bench, -benchtime, -cpu), boot gort and run the selected
 // benchmarks, printing header() first and footer() last (either may be
 // nil). prog names the program in messages.
 int	bench_main(const char *prog, int argc, char **argv, const Bench *benches, int nbench,
 		void (*header)(void), void (*footer)(void));
-int	bench_gomaxprocs(void);		// GOMAXPROCS the run started with
+int	bench_gomaxprocs(void);		// GOMAXPROCS the run started with (-cpu may change it per benchmark)
 const char* bench_benchtime(void);	// the -benchtime string
 
 #endif
