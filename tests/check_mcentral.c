@@ -10,6 +10,7 @@
 
 #include "testutil.h"
 #include "malloc.h"
+#include "spanutil.h"
 
 #define H	(&runtime_mheap)
 
@@ -21,11 +22,6 @@ central(int32 cl)
 	return &runtime_mheap.central[cl].mcentral;
 }
 
-static byte*
-base(MSpan *s)
-{
-	return (byte*)(s->start << PageShift);
-}
 
 static int32
 objsperspan(int32 cl)
@@ -33,16 +29,6 @@ objsperspan(int32 cl)
 	return (runtime_class_to_allocnpages[cl] << PageShift) / runtime_class_to_size[cl];
 }
 
-static bool
-onlist(MSpan *list, MSpan *s)
-{
-	MSpan *x;
-
-	for(x = list->next; x != list; x = x->next)
-		if(x == s)
-			return true;
-	return false;
-}
 
 static int32
 listlen(MSpan *list)

@@ -14,14 +14,10 @@
 
 #include "testutil.h"
 #include "malloc.h"
+#include "spanutil.h"
 
 #define H	(&runtime_mheap)
 
-static byte*
-base(MSpan *s)
-{
-	return (byte*)(s->start << PageShift);
-}
 
 static uintptr
 bytes(MSpan *s)
@@ -49,16 +45,6 @@ release(MSpan *s)
 	MHeap_Free(H, s, 1);
 }
 
-static bool
-onlist(MSpan *list, MSpan *s)
-{
-	MSpan *x;
-
-	for(x = list->next; x != list; x = x->next)
-		if(x == s)
-			return true;
-	return false;
-}
 
 // Fold the M's cached allocation count into heap_alloc, so that
 // MHeap_Alloc/Free do not fold it in the middle of a measurement.
