@@ -263,9 +263,7 @@ runtime_schedinit(void)
 	const char *p;
 	int32 n;
 	long ncpu;
-	M *mp;
 
-	mp = runtime_m();
 	sched.maxmcount = 10000;
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	runtime_ncpu = ncpu > 0 ? (int32)ncpu : 1;
@@ -286,7 +284,6 @@ runtime_schedinit(void)
 	runtime_allp[0] = nil;
 	runtime_gomaxprocs = 0;
 	procresize(n);	// the boot M acquires P0 and gives it its MCache
-	USED(mp);
 
 	// Collections may start now (from mallocgc, when the heap reaches
 	// next_gc; GOGC=off turns them off). The first at 4 MB (mgc0.c,
@@ -300,7 +297,6 @@ gort_main(void (*fn)(void *), void *arg)
 {
 	M bootm, *mp;
 	P *p;
-	G *gp;
 
 	if(runtime_booted || runtime_m() != nil)
 		runtime_throw("gort_main: the runtime is already running (one boot per process)");
@@ -318,8 +314,7 @@ gort_main(void (*fn)(void *), void *arg)
 
 	mainfn = fn;
 	mainarg = arg;
-	gp = runtime_newproc1(runtime_main, nil, false);
-	gp->stacksize = gp->stacksize;	// (main gets StackMain in newproc1)
+	runtime_newproc1(runtime_main, nil, false);	// main gets StackMain
 
 	p = releasep();
 	runtime_setm(nil);
