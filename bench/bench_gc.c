@@ -7,7 +7,7 @@
 //	                  trees of typed nodes (scanned precisely) built and dropped
 //	GCBench           Boehm's GCBench shape: a long-lived tree and array while
 //	                  short-lived trees of depth 4..16 come and go
-//	MarkRate          one forced collection of a 64 MB live heap, with 1 and 2
+//	MarkRate          one forced collection of a 64 MB live heap (1024 chains), with 1 and 2
 //	                  mark workers (GOMAXPROCS 1, 2): MB/s of live heap marked
 //
 // The last "#" lines give the collector's figures for the whole run:
@@ -121,8 +121,11 @@ gcbench(void)
 
 static void* gcb(int64_t n) { while(n-- > 0) gcbench(); return NULL; }
 
-// Mark rate: a 64 MB live heap of linked 64-byte blocks, collected once.
-static Node *live;
+// Mark rate: a 64 MB live heap of 64-byte blocks in 1024 chains hanging
+// off one root array (a single chain would leave a second worker idle),
+// collected once.
+enum { NCHAIN = 1024 };
+static Node **live;
 static double markrate[2];
 
 static void*
@@ -137,10 +140,11 @@ markrate_run(int64_t n)
 	prev = gort_gomaxprocs(0);
 	if(live == NULL) {
 		gort_set_gc_percent(-1);	// only the forced collections below
+		live = gort_malloc(NCHAIN * sizeof live[0]);
 		for(i = 0; i < nblocks; i++) {
 			p = gort_malloc(64);
-			p->left = live;
-			live = p;
+			p->left = live[i % NCHAIN];
+			live[i % NCHAIN] = p;
 		}
 	}
 	for(k = 0; k < n; k++) {

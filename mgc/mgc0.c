@@ -3,14 +3,9 @@
 
 // Garbage collector (Go's mgc0.c, at 3c3be622).
 //
-// STATUS. This file holds what the allocator needs today: the heap
-// bitmap operations, MSpan_EnsureSwept, and the statistics
-// (updatememstats, ReadMemStats). The collector itself — parallel
-// stop-the-world mark, sweep in the pause and the concurrent sweep of the
-// seed change — lands with the mgc/ and concurrent-sweep issues. Until
-// then mstats.enablegc stays false, so allocation never triggers a
-// collection, and every entry point that would collect fails loudly
-// ("fatal error: gort_gc: not implemented").
+// GC is mark and sweep, non-moving, parallel (up to MaxGcproc threads),
+// precise for gort_new objects and conservative for the rest (see the
+// marking section). Mark is stop-the-world; sweep runs in the pause.
 
 #include "gort.h"
 #include "mgc0.h"
@@ -213,14 +208,11 @@ MHeap_MapBits(MHeap *h)
 // work.full and empty ones on work.empty (lock-free stacks), and a thread
 // whose buffer runs dry takes a full one (getfull), spinning while other
 // threads may still produce work. A thread with plenty of work hands half
-// of it over when others wait (handoff). The type word says how to scan:
-//	TiConservative  every word is a candidate pointer (roots, untyped blocks)
-//	0               a heap block: look up its span's type record; a
-//	                GortType* | TypeInfo_* there means precise scanning by
-//	                the type's ptrmask, nothing means conservative
-// A candidate pointer marks the block it points into (interior pointers
-// count, as in Go) if that block is allocated and unmarked, and queues it
-// for scanning unless it was allocated FlagNoScan.
+// of it over when others wait (handoff). scanblock batches candidate
+// pointers through small per-thread buffers (flushptrbuf, flushobjbuf);
+// a candidate marks the block it points into (interior pointers count,
+// as in Go) if that block is allocated and unmarked, and queues it for
+// scanning unless it was allocated FlagNoScan.
 
 enum
 {
@@ -234,6 +226,8 @@ enum
 
 	WorkbufSize = 16*1024,
 	handoffThreshold = 4,
+	IntermediateBufferCapacity = 64,
+	ScanChunk = 128*1024,	// gort: see scanblock
 	TiConservative = 1,
 };
 
@@ -391,119 +385,384 @@ enqueue(Obj obj, Workbuf **wbufp)
 	wbuf->obj[wbuf->nobj++] = obj;
 }
 
-// If p points into an allocated, unmarked heap block, mark the block and
-// return it (and its size); else nil. Reads memory it does not own:
-// called with candidate words from conservative scans.
-NOSANITIZE static byte*
-markobj(byte *p, uintptr *sizep, uintptr *bitsp)
+// markonly marks the block p points into (interior pointers count) if it
+// is allocated and unmarked, without queueing it for scanning. Returns
+// true if this call marked it. (Used for the span type tables.)
+static bool
+markonly(void *obj)
 {
+	byte *p;
+	uintptr *bitp, bits, shift, x, xbits, off, j;
 	MSpan *s;
-	byte *obj, *start;
-	uintptr off, *bitp, shift, bits, old;
 
-	if(p < runtime_mheap.arena_start || p >= runtime_mheap.arena_used)
-		return nil;
-	s = runtime_mheap.spans[((uintptr)p - (uintptr)runtime_mheap.arena_start) >> PageShift];
-	if(s == nil || (uintptr)p < s->start<<PageShift || p >= s->limit || s->state != MSpanInUse)
-		return nil;
-	start = (byte*)(s->start<<PageShift);
-	obj = s->sizeclass == 0 ? start : start + ((uintptr)(p - start)/s->elemsize)*s->elemsize;
+	// Words outside the arena cannot be pointers.
+	if((byte*)obj < runtime_mheap.arena_start || (byte*)obj >= runtime_mheap.arena_used)
+		return false;
+	obj = (void*)((uintptr)obj & ~((uintptr)PtrSize-1));
 
+	// At the start of a block?
 	off = (uintptr*)obj - (uintptr*)runtime_mheap.arena_start;
 	bitp = (uintptr*)runtime_mheap.arena_start - off/wordsPerBitmapWord - 1;
 	shift = off % wordsPerBitmapWord;
-	for(;;) {
-		old = __atomic_load_n(bitp, __ATOMIC_RELAXED);
-		bits = old >> shift;
-		if((bits & (bitAllocated|bitMarked)) != bitAllocated)
-			return nil;	// not a block, a FlagNoGC block, or marked already
-		if(work.nproc == 1) {
-			*bitp = old | (bitMarked<<shift);
-			break;
+	xbits = *bitp;
+	bits = xbits >> shift;
+	if((bits & (bitAllocated|bitBlockBoundary)) != 0)
+		goto found;
+
+	// A few words past the start? Look back within this bitmap word.
+	for(j = shift; j-- > 0; ) {
+		if(((xbits>>j) & (bitAllocated|bitBlockBoundary)) != 0) {
+			shift = j;
+			bits = xbits>>shift;
+			goto found;
 		}
-		if(runtime_casp((void**)bitp, (void*)old, (void*)(old | (bitMarked<<shift))))
-			break;
 	}
-	*sizep = s->elemsize;
-	*bitsp = bits;
-	return obj;
+
+	// Otherwise the span table knows the start.
+	s = runtime_mheap.spans[((uintptr)obj - (uintptr)runtime_mheap.arena_start) >> PageShift];
+	if(s == nil || (uintptr)obj < s->start<<PageShift || (byte*)obj >= s->limit || s->state != MSpanInUse)
+		return false;
+	p = (byte*)(s->start<<PageShift);
+	obj = s->sizeclass == 0 ? p : p + ((uintptr)((byte*)obj - p)/s->elemsize)*s->elemsize;
+	off = (uintptr*)obj - (uintptr*)runtime_mheap.arena_start;
+	bitp = (uintptr*)runtime_mheap.arena_start - off/wordsPerBitmapWord - 1;
+	shift = off % wordsPerBitmapWord;
+	xbits = *bitp;
+	bits = xbits >> shift;
+
+found:
+	// Only allocated, unmarked blocks.
+	if((bits & (bitAllocated|bitMarked)) != bitAllocated)
+		return false;
+	if(work.nproc == 1)
+		*bitp |= bitMarked<<shift;
+	else {
+		for(;;) {
+			x = __atomic_load_n(bitp, __ATOMIC_RELAXED);
+			if(x & (bitMarked<<shift))
+				return false;
+			if(runtime_casp((void**)bitp, (void*)x, (void*)(x|(bitMarked<<shift))))
+				break;
+		}
+	}
+	return true;
 }
 
-// Mark p's block without scanning it (the span type tables).
+// Intermediate buffers, as in Go: scanblock collects candidate pointers
+// in a small PtrTarget buffer and regions in a small Obj buffer, and
+// flushes them into the work buffer in batches (flushptrbuf marks and
+// queues, flushobjbuf queues), which keeps the bitmap lookups of one
+// batch together. The drawing from Go's mgc0.c:
+//
+//     scanblock
+//  (find pointers)
+//    Obj ------> PtrTarget (pointer targets)
+//     ↑          |
+//     |          |
+//     `----------'
+//     flushptrbuf
+//  (find block start, mark and enqueue)
+//
+// Go's PtrTarget also carries the pointee's type info when the pointer's
+// static type gives it; gort's ptrmasks give none (the span's type record
+// decides at scan time), so a PtrTarget is just the pointer. Each GC
+// thread has its own BufferList, indexed by m->helpgc (0 for the thread
+// that runs gc); busy catches two threads taking the same one.
+typedef struct PtrTarget PtrTarget;
+struct PtrTarget
+{
+	void*	p;
+};
+
+typedef struct Scanbuf Scanbuf;
+struct Scanbuf
+{
+	struct {
+		PtrTarget*	begin;
+		PtrTarget*	end;
+		PtrTarget*	pos;
+	} ptr;
+	struct {
+		Obj*	begin;
+		Obj*	end;
+		Obj*	pos;
+	} obj;
+	Workbuf*	wbuf;
+	Obj*		wp;
+	uintptr		nobj;
+};
+
+typedef struct BufferList BufferList;
+struct BufferList
+{
+	PtrTarget	ptrtarget[IntermediateBufferCapacity];
+	Obj		obj[IntermediateBufferCapacity];
+	uint32		busy;
+	byte		pad[CacheLineSize];
+};
+// Not a root: stale entries must not keep objects alive.
+static BufferList bufferList[MaxGcproc] GORT_NOSCAN;
+
+// If another thread waits for work, give it some (the caller's wbuf holds
+// nobj objects).
 static void
-markonly(void *p)
+maybehandoff(Scanbuf *sbuf)
 {
-	uintptr size, bits;
-
-	markobj(p, &size, &bits);
-}
-
-// A candidate pointer: mark its block, and queue it if it holds pointers.
-static inline void
-candidate(byte *p, Workbuf **wbufp)
-{
-	byte *obj;
-	uintptr size, bits;
-
-	obj = markobj(p, &size, &bits);
-	if(obj != nil && (bits & bitScan) != 0)
-		enqueue((Obj){obj, size, 0}, wbufp);
-}
-
-// Scan one region.
-NOSANITIZE static void
-scanobj(Obj o, Workbuf **wbufp)
-{
-	uintptr typ, i, nw, tw;
-	const GortType *t;
-	byte **w;
-
-	w = (byte**)o.p;
-	nw = o.n / PtrSize;
-	typ = 0;
-	if(o.ti == 0)
-		typ = runtime_gettype(o.p);
-	if(typ == 0) {
-		// Conservative: every word.
-		for(i = 0; i < nw; i++)
-			candidate(w[i], wbufp);
-		return;
-	}
-	// Precise: the type's pointer mask, once (single object) or per
-	// element (array).
-	t = (const GortType*)(typ & ~(uintptr)(PtrSize-1));
-	tw = t->size / PtrSize;
-	if(tw == 0 || t->ptrmask == nil)
-		return;
-	if((typ & (PtrSize-1)) == TypeInfo_SingleObject && nw > tw)
-		nw = tw;
-	for(i = 0; i < nw; i++) {
-		uintptr j = i % tw;
-		if(t->ptrmask[j/8] & (1<<(j%8)))
-			candidate(w[i], wbufp);
+	if(work.nwait > 0 && sbuf->nobj > handoffThreshold && runtime_atomicload64(&work.full) == 0) {
+		sbuf->wbuf->nobj = sbuf->nobj;
+		sbuf->wbuf = handoff(sbuf->wbuf);
+		sbuf->nobj = sbuf->wbuf->nobj;
+		sbuf->wp = sbuf->wbuf->obj + sbuf->nobj;
 	}
 }
 
-// Drain wbuf; with keepworking, help the others until all work is done.
+// flushptrbuf moves the PtrTarget buffer into the work buffer: for each
+// candidate, find the block it points into, mark it, and queue it unless
+// it holds no pointers (FlagNoScan) or was marked already.
 static void
-scanblock(Workbuf *wbuf, bool keepworking)
+flushptrbuf(Scanbuf *sbuf)
 {
-	Obj o;
+	byte *p, *arena_start, *obj;
+	uintptr *bitp, bits, shift, j, x, xbits, off, nobj, n;
+	MSpan *s;
+	Obj *wp;
+	Workbuf *wbuf;
+	PtrTarget *ptrbuf, *ptrbuf_end;
 
-	for(;;) {
-		if(wbuf == nil || wbuf->nobj == 0) {
-			if(!keepworking) {
-				if(wbuf != nil)
-					putempty(wbuf);
-				return;
+	arena_start = runtime_mheap.arena_start;
+	wp = sbuf->wp;
+	wbuf = sbuf->wbuf;
+	nobj = sbuf->nobj;
+
+	ptrbuf = sbuf->ptr.begin;
+	ptrbuf_end = sbuf->ptr.pos;
+	n = ptrbuf_end - sbuf->ptr.begin;
+	sbuf->ptr.pos = sbuf->ptr.begin;
+
+	// If the buffer is nearly full, get a new one.
+	if(wbuf == nil || nobj+n >= nelem(wbuf->obj)) {
+		if(wbuf != nil)
+			wbuf->nobj = nobj;
+		wbuf = getempty(wbuf);
+		wp = wbuf->obj;
+		nobj = 0;
+	}
+
+	while(ptrbuf < ptrbuf_end) {
+		// In [arena_start, arena_used): scanblock checked.
+		obj = (byte*)((uintptr)(ptrbuf++)->p & ~((uintptr)PtrSize-1));
+
+		// Find the bits for this word.
+		off = (uintptr*)obj - (uintptr*)arena_start;
+		bitp = (uintptr*)arena_start - off/wordsPerBitmapWord - 1;
+		shift = off % wordsPerBitmapWord;
+		xbits = *bitp;
+		bits = xbits >> shift;
+
+		// Pointing at the start of a block?
+		if((bits & (bitAllocated|bitBlockBoundary)) != 0)
+			goto found;
+
+		// Just past the start? Look back within this bitmap word.
+		for(j = shift; j-- > 0; ) {
+			if(((xbits>>j) & (bitAllocated|bitBlockBoundary)) != 0) {
+				obj = obj - (shift-j)*PtrSize;
+				shift = j;
+				bits = xbits>>shift;
+				goto found;
 			}
-			wbuf = getfull(wbuf);
-			if(wbuf == nil)
-				return;
+		}
+
+		// Otherwise the span table knows the start (MHeap_LookupMaybe,
+		// inlined).
+		s = runtime_mheap.spans[((uintptr)obj - (uintptr)arena_start) >> PageShift];
+		if(s == nil || (uintptr)obj < s->start<<PageShift || obj >= s->limit || s->state != MSpanInUse)
+			continue;
+		p = (byte*)(s->start<<PageShift);
+		obj = s->sizeclass == 0 ? p : p + ((uintptr)(obj - p)/s->elemsize)*s->elemsize;
+		off = (uintptr*)obj - (uintptr*)arena_start;
+		bitp = (uintptr*)arena_start - off/wordsPerBitmapWord - 1;
+		shift = off % wordsPerBitmapWord;
+		xbits = *bitp;
+		bits = xbits >> shift;
+
+	found:
+		// bits, bitp and shift now describe the block at obj. Only
+		// allocated, unmarked blocks matter.
+		if((bits & (bitAllocated|bitMarked)) != bitAllocated)
+			continue;
+		if(work.nproc == 1)
+			*bitp |= bitMarked<<shift;
+		else {
+			for(;;) {
+				x = __atomic_load_n(bitp, __ATOMIC_RELAXED);
+				if(x & (bitMarked<<shift))
+					goto continue_obj;
+				if(runtime_casp((void**)bitp, (void*)x, (void*)(x|(bitMarked<<shift))))
+					break;
+			}
+		}
+
+		// No pointers in it: no need to scan it.
+		if((bits & bitScan) == 0)
+			continue;
+
+		s = runtime_mheap.spans[((uintptr)obj - (uintptr)arena_start) >> PageShift];
+		PREFETCH(obj);
+		*wp++ = (Obj){obj, s->elemsize, 0};
+		nobj++;
+	continue_obj:;
+	}
+
+	sbuf->wp = wp;
+	sbuf->wbuf = wbuf;
+	sbuf->nobj = nobj;
+	maybehandoff(sbuf);
+}
+
+// flushobjbuf moves the Obj buffer (regions found while scanning) into
+// the work buffer.
+static void
+flushobjbuf(Scanbuf *sbuf)
+{
+	Obj *objbuf, *objbuf_end;
+
+	objbuf = sbuf->obj.begin;
+	objbuf_end = sbuf->obj.pos;
+	sbuf->obj.pos = sbuf->obj.begin;
+
+	while(objbuf < objbuf_end) {
+		if(objbuf->n == 0) {
+			objbuf++;
 			continue;
 		}
-		o = wbuf->obj[--wbuf->nobj];
-		scanobj(o, &wbuf);
+		// If the buffer is full, get a new one.
+		if(sbuf->wbuf == nil || sbuf->nobj >= nelem(sbuf->wbuf->obj)) {
+			if(sbuf->wbuf != nil)
+				sbuf->wbuf->nobj = sbuf->nobj;
+			sbuf->wbuf = getempty(sbuf->wbuf);
+			sbuf->wp = sbuf->wbuf->obj;
+			sbuf->nobj = 0;
+		}
+		*sbuf->wp++ = *objbuf++;
+		sbuf->nobj++;
+	}
+	maybehandoff(sbuf);
+}
+
+// scanblock drains the work buffer wbuf: each region is scanned for
+// candidate pointers, whose blocks are marked and queued in turn, until
+// no work is left (with keepworking, until no GC thread has any). How a
+// region is scanned comes from its type word ti:
+//	TiConservative	every word is a candidate (roots, FinBlocks)
+//	0		a heap block: its span's type record decides
+//	otherwise	GortType* | TypeInfo_Array: the tail of a big array
+// A precise type scans only the words its ptrmask names; no type means
+// every word (gort_malloc blocks). Regions bigger than ScanChunk are cut
+// when several threads mark: the rest goes back on the queue, where an
+// idle thread can take it (Go 1.3 scans a block whole; gort's roots
+// include whole data segments, and a C program may hold one huge array).
+NOSANITIZE static void
+scanblock(Workbuf *wbuf, bool keepworking)
+{
+	byte *b, *arena_start, *arena_used, **w;
+	uintptr n, ti, nw, i, j, tw, chunk;
+	const GortType *t;
+	BufferList *scanbuffers;
+	Scanbuf sbuf;
+	M *mp;
+
+	arena_start = runtime_mheap.arena_start;
+	arena_used = runtime_mheap.arena_used;
+
+	mp = runtime_m();
+	scanbuffers = &bufferList[mp->helpgc];
+	sbuf.ptr.begin = sbuf.ptr.pos = &scanbuffers->ptrtarget[0];
+	sbuf.ptr.end = sbuf.ptr.begin + nelem(scanbuffers->ptrtarget);
+	sbuf.obj.begin = sbuf.obj.pos = &scanbuffers->obj[0];
+	sbuf.obj.end = sbuf.obj.begin + nelem(scanbuffers->obj);
+	sbuf.wbuf = wbuf;
+	sbuf.nobj = wbuf != nil ? wbuf->nobj : 0;
+	sbuf.wp = wbuf != nil ? &wbuf->obj[sbuf.nobj] : nil;
+
+	for(;;) {
+		// Fetch the next region from the work buffer.
+		if(sbuf.nobj == 0) {
+			flushptrbuf(&sbuf);
+			flushobjbuf(&sbuf);
+			if(sbuf.nobj == 0) {
+				if(!keepworking) {
+					if(sbuf.wbuf != nil)
+						putempty(sbuf.wbuf);
+					return;
+				}
+				// Emptied our buffer: refill.
+				sbuf.wbuf = getfull(sbuf.wbuf);
+				if(sbuf.wbuf == nil)
+					return;
+				sbuf.nobj = sbuf.wbuf->nobj;
+				sbuf.wp = sbuf.wbuf->obj + sbuf.nobj;
+			}
+		}
+		--sbuf.wp;
+		b = sbuf.wp->p;
+		n = sbuf.wp->n;
+		ti = sbuf.wp->ti;
+		sbuf.nobj--;
+
+		t = nil;
+		if(ti == 0)
+			ti = runtime_gettype(b);
+		if(ti != 0 && ti != TiConservative) {
+			t = (const GortType*)(ti & ~(uintptr)(PtrSize-1));
+			tw = t->size / PtrSize;
+			if(tw == 0 || t->ptrmask == nil)
+				continue;	// no pointers
+			if((ti & (PtrSize-1)) == TypeInfo_SingleObject && n > t->size)
+				n = t->size;
+		}
+
+		// A big region: scan a chunk now, queue the rest.
+		if(n > ScanChunk && work.nproc > 1) {
+			chunk = ScanChunk;
+			if(t != nil) {
+				if(t->size > ScanChunk)
+					chunk = n;	// one element: scan whole
+				else
+					chunk = ScanChunk / t->size * t->size;
+			}
+			if(chunk < n) {
+				*sbuf.obj.pos++ = (Obj){b+chunk, n-chunk, t != nil ? ti : TiConservative};
+				if(sbuf.obj.pos == sbuf.obj.end)
+					flushobjbuf(&sbuf);
+				n = chunk;
+			}
+		}
+
+		w = (byte**)b;
+		nw = n / PtrSize;
+		if(t == nil) {
+			// Conservative: every word.
+			for(i = 0; i < nw; i++) {
+				if(w[i] >= arena_start && w[i] < arena_used) {
+					(sbuf.ptr.pos++)->p = w[i];
+					if(sbuf.ptr.pos == sbuf.ptr.end)
+						flushptrbuf(&sbuf);
+				}
+			}
+			continue;
+		}
+		// Precise: the type's ptrmask, per element.
+		tw = t->size / PtrSize;
+		for(i = 0, j = 0; i < nw; i++) {
+			if((t->ptrmask[j/8] & (1<<(j%8))) != 0 && w[i] >= arena_start && w[i] < arena_used) {
+				(sbuf.ptr.pos++)->p = w[i];
+				if(sbuf.ptr.pos == sbuf.ptr.end)
+					flushptrbuf(&sbuf);
+			}
+			if(++j == tw)
+				j = 0;
+		}
 	}
 }
 
@@ -617,6 +876,19 @@ markroot(ParFor *desc, uint32 i)
 	scanblock(wbuf, false);
 }
 
+// Claim this thread's intermediate buffers.
+static void
+gchelperstart(void)
+{
+	M *mp;
+
+	mp = runtime_m();
+	if(mp->helpgc < 0 || mp->helpgc >= MaxGcproc)
+		runtime_throw("gchelperstart: bad m->helpgc");
+	if(runtime_xchg(&bufferList[mp->helpgc].busy, 1))
+		runtime_throw("gchelperstart: already busy");
+}
+
 // The collector's helper on an idle M woken by helpgc. Tests of the
 // scheduler may install a hook instead.
 void	(*runtime_gchelper_testhook)(void);
@@ -629,10 +901,12 @@ runtime_gchelper(void)
 		return;
 	}
 	runtime_m()->gcing = 1;	// a GC thread (MSpan_Sweep checks)
+	gchelperstart();
 	// parallel mark over the roots
 	runtime_parfordo(work.markfor);
 	// help other threads scan secondary blocks
 	scanblock(nil, true);
+	bufferList[runtime_m()->helpgc].busy = 0;
 	// Marking is over for everybody once scanblock returns (getfull
 	// returns nil only when all GC threads wait); sweep in parallel once
 	// gc has set the sweep up.
@@ -890,9 +1164,11 @@ gc(int64 t0)
 	}
 
 	t2 = runtime_nanotime();
+	gchelperstart();
 	runtime_parfordo(work.markfor);
 	scanblock(nil, true);
 	t3 = runtime_nanotime();
+	bufferList[mp->helpgc].busy = 0;
 
 	// Marking is over. Sweep every span in the pause, in parallel, over a
 	// snapshot of allspans (RecordSpan must not free it while sweepers

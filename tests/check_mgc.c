@@ -960,6 +960,150 @@ GORT_TEST(test_gc_rescan)
 	gort_keep_alive(head);
 }
 
+// ---- interior pointers and neighbours -------------------------------------------------
+
+static uint32_t nfin_x, nfin_y;
+static void fin_x(void *p) { (void)p; __atomic_add_fetch(&nfin_x, 1, __ATOMIC_SEQ_CST); }
+static void fin_y(void *p) { (void)p; __atomic_add_fetch(&nfin_y, 1, __ATOMIC_SEQ_CST); }
+
+// Only these interior pointers hold the blocks (set by a goroutine that
+// has exited, so no stack of it is scanned).
+static char *volatile g_inner[2];
+
+static uint32_t nfin_dummy;
+static void fin_dummy(void *p) { (void)p; __atomic_add_fetch(&nfin_dummy, 1, __ATOMIC_SEQ_CST); }
+static void makedummy(void *arg) { (void)arg; gort_set_finalizer(gort_malloc(64), fin_dummy); }
+
+// Start the finalizer goroutine and the timer goroutine now. A new
+// goroutine reuses a dead one's stack, and its frames' unwritten slots
+// may still hold the dead goroutine's pointers (a conservative scan's
+// stale roots): tests that expect an object to be found dead make their
+// objects after this, in goroutines that exit.
+static void
+startsysgoroutines(void)
+{
+	void *args[1] = { NULL };
+	int i;
+
+	go_and_wait(1, makedummy, args);
+	for(i = 0; i < 100 && __atomic_load_n(&nfin_dummy, __ATOMIC_SEQ_CST) == 0; i++)
+		gcsleep(1);
+	ck_assert_uint_eq(__atomic_load_n(&nfin_dummy, __ATOMIC_SEQ_CST), 1);
+}
+
+static void
+makedeep(void *arg)
+{
+	char *small = gort_malloc(2048), *large = gort_malloc(1<<20);
+
+	(void)arg;
+	memset(small, 0x5a, 2048);
+	memset(large, 0xa5, 1<<20);
+	gort_set_finalizer(small, fin_x);
+	gort_set_finalizer(large, fin_y);
+	g_inner[0] = small + 1501;		// far past the block's first bitmap word
+	g_inner[1] = large + 700001;
+}
+
+static void
+checkdeep(void *arg)
+{
+	int i, bad = 0;
+
+	for(i = -1501; i < 2048-1501; i++)
+		bad += g_inner[0][i] != 0x5a;
+	for(i = -700001; i < (1<<20)-700001; i += 4096)
+		bad += g_inner[1][i] != (char)0xa5;
+	*(int*)arg = bad;
+}
+
+// TestGcArraySlice's promise, deep inside blocks: a pointer far into a
+// small block or a large one (unaligned, many pages in) keeps the block.
+// (The blocks are touched only by goroutines that have exited, so that
+// no stale copy on the main stack holds them at the end.)
+GORT_TEST(test_gc_interior_deep)
+{
+	void *args[1] = { NULL };
+	int i, bad = -1;
+
+	startsysgoroutines();
+	go_and_wait(1, makedeep, args);
+	gcsleep(3);
+	churn();
+	gcsleep(2);
+	ck_assert_uint_eq(__atomic_load_n(&nfin_x, __ATOMIC_SEQ_CST), 0);
+	ck_assert_uint_eq(__atomic_load_n(&nfin_y, __ATOMIC_SEQ_CST), 0);
+	args[0] = &bad;
+	go_and_wait(1, checkdeep, args);
+	ck_assert_int_eq(bad, 0);
+	// Drop them: now both are found dead.
+	g_inner[0] = g_inner[1] = NULL;
+	for(i = 0; i < 50 && __atomic_load_n(&nfin_x, __ATOMIC_SEQ_CST) + __atomic_load_n(&nfin_y, __ATOMIC_SEQ_CST) < 2; i++)
+		gcsleep(1);
+	ck_assert_uint_eq(__atomic_load_n(&nfin_x, __ATOMIC_SEQ_CST), 1);
+	ck_assert_uint_eq(__atomic_load_n(&nfin_y, __ATOMIC_SEQ_CST), 1);
+}
+
+// Two blocks of one size class, y right after x (Go's adjChunks).
+static char *volatile g_last, *volatile g_end;
+
+static void
+makeadjacent(void *arg)
+{
+	enum { N = 4096, SZ = 32 };
+	char **s = gort_malloc(N * sizeof *s), *x = NULL, *y = NULL;
+	int i, j;
+
+	(void)arg;
+	for(i = 0; i < N && x == NULL; i++) {
+		s[i] = gort_malloc(SZ);
+		for(j = 0; j < i; j++) {
+			if(s[j] + SZ == s[i]) {
+				x = s[j], y = s[i];
+				break;
+			}
+			if(s[i] + SZ == s[j]) {
+				x = s[i], y = s[j];
+				break;
+			}
+		}
+	}
+	if(x == NULL)
+		abort();
+	memset(s, 0, N * sizeof *s);
+	memset(x, 0x11, SZ);
+	memset(y, 0, SZ);
+	gort_set_finalizer(x, fin_x);
+	gort_set_finalizer(y, fin_y);
+	g_last = x + SZ - 1;	// x's last byte: a pointer into x
+	g_end = x + SZ;		// one past x: in C, the address of y
+}
+
+// Go's TestEmptyString and TestEmptySlice, in C. Go's tests check that a
+// zero-length view at the end of x does not pin x's neighbour y. In C a
+// pointer one past the end of x IS a pointer to y, and a conservative
+// scan cannot tell them apart (Go has the same limit for slices: bug
+// 7564, TestEmptySlice disabled), so gort's promise is the exact
+// boundary: while x+size is held, y stays (documented, README); once
+// only x's last byte is held, x stays and y is found dead.
+GORT_TEST(test_empty_string_neighbour)
+{
+	void *args[1] = { NULL };
+	int i;
+
+	startsysgoroutines();
+	go_and_wait(1, makeadjacent, args);
+	gcsleep(3);
+	ck_assert_uint_eq(__atomic_load_n(&nfin_y, __ATOMIC_SEQ_CST), 0);	// pinned by x+size
+	g_end = NULL;
+	for(i = 0; i < 50 && __atomic_load_n(&nfin_y, __ATOMIC_SEQ_CST) == 0; i++)
+		gcsleep(1);
+	ck_assert_uint_eq(__atomic_load_n(&nfin_y, __ATOMIC_SEQ_CST), 1);
+	ck_assert_uint_eq(__atomic_load_n(&nfin_x, __ATOMIC_SEQ_CST), 0);
+	for(i = 0; i < 32; i++)
+		ck_assert_int_eq(g_last[i - 31], 0x11);
+}
+
 int
 main(void)
 {
@@ -976,6 +1120,8 @@ main(void)
 	tcase_add_test(tc, test_gc_frees_garbage_keeps_live);
 	tcase_add_test(tc, test_gc_deep_nesting);
 	tcase_add_test(tc, test_gc_array_slice);
+	tcase_add_test(tc, test_gc_interior_deep);
+	tcase_add_test(tc, test_empty_string_neighbour);
 	tcase_add_test(tc, test_gc_precise);
 	tcase_add_test(tc, test_gc_register_root);
 	tcase_add_test(tc, test_gc_sys);
