@@ -506,6 +506,7 @@ extern	int32	runtime_checking;
 // Collector entry points the allocator calls (mgc0.c).
 void	runtime_gc(int32 force);
 intptr	runtime_sweepone(void);
+void	runtime_checkheap(void);
 void	runtime_updatememstats(void);
 void	runtime_ReadMemStats(MStats *out);
 

@@ -782,8 +782,10 @@ rootrange(byte *p, uintptr n, void *arg)
 }
 
 static void	flushallmcaches(void);
+static void	cachestats(void);
 static void	markfinq(Workbuf **wbufp);
 static void	wakefing(void);
+static void	lowernextgc(uint64 freed);
 
 // The calling goroutine's own stack top and the sp where it entered gc.
 static G*	gcg;
@@ -1055,6 +1057,7 @@ MSpan_Sweep(MSpan *s)
 			runtime_atomicstore(&s->sweepgen, runtime_mheap.sweepgen);
 			sweepgenset = true;
 			runtime_freelarge(c, s, size);
+			lowernextgc(size);
 			res = true;
 		} else {
 			// Free small object.
@@ -1075,23 +1078,106 @@ MSpan_Sweep(MSpan *s)
 	if(nfree) {
 		c->local_nsmallfree[cl] += nfree;
 		c->local_cachealloc -= nfree * size;
+		lowernextgc((uint64)nfree * size);
 		res = MCentral_FreeSpan(&runtime_mheap.central[cl].mcentral, s, nfree, head.next, end);
 	}
 	return res;
 }
 
-// Sweep one span; the pages it returned to the heap, or −1 when every
-// span is swept. (The concurrent sweeper of the seed change drives this.)
+// ---- concurrent sweep (the seed change) ---------------------------------------------
+//
+// After mark, gc takes a snapshot of allspans (sweep.spans; RecordSpan
+// must not free it while sweepers index it), advances mheap.sweepgen by 2
+// (every in-use span now needs sweeping) and wakes bgsweep. Sweepers claim
+// spans through sweep.spanidx or, lazily, straight off the lists
+// (MCentral_AllocList, MHeap_Reclaim, MSpan_EnsureSwept); a span is only
+// ever swept by the one that won CAS(sweepgen, sg−2, sg−1).
+
+// State of the background sweep. Protected by gclock.
+static struct
+{
+	G*	g;
+	bool	parked;
+
+	MSpan**	spans;		// the snapshot
+	uint32	nspan;
+	uint32	spancap;	// gort: its allocated length, for SysFree
+	uint32	spanidx;	// next index to claim (atomic)
+} sweep;
+
+static uint32	nbgsweep;	// spans swept by bgsweep since the last gc (atomic)
+
+// Sweep one span. Returns the pages it gave back to the heap (0 if it
+// stayed in use), or −1 when there is nothing left to sweep.
 intptr
 runtime_sweepone(void)
 {
-	if(runtime_atomicload(&runtime_mheap.sweepdone))
-		return -1;
-	runtime_notimplemented("runtime_sweepone (concurrent sweep)");
+	M *mp;
+	MSpan *s;
+	uint32 idx, sg;
+	intptr npages;
+
+	// No preemption (or suspension, or stop-the-world) in the middle of a
+	// sweep, which would leave the span half swept for the next GC.
+	mp = runtime_m();
+	mp->locks++;
+	sg = runtime_mheap.sweepgen;
+	for(;;) {
+		idx = runtime_xadd(&sweep.spanidx, 1) - 1;
+		if(idx >= sweep.nspan) {
+			runtime_atomicstore(&runtime_mheap.sweepdone, 1);
+			mp->locks--;
+			return -1;
+		}
+		s = sweep.spans[idx];
+		if(s->state != MSpanInUse) {
+			s->sweepgen = sg;
+			continue;
+		}
+		if(s->sweepgen != sg-2 || !runtime_cas(&s->sweepgen, sg-2, sg-1))
+			continue;
+		npages = s->npages;
+		if(!MSpan_Sweep(s))
+			npages = 0;
+		mp->locks--;
+		return npages;
+	}
+}
+
+// The background sweeper: one span per time slice, then (everything
+// swept) kick the finalizer goroutine and park until the next GC.
+static void
+bgsweep(void *arg)
+{
+	G *gp;
+
+	USED(arg);
+	gp = runtime_m()->curg;
+	for(;;) {
+		while(runtime_sweepone() != -1) {
+			runtime_xadd(&nbgsweep, 1);
+			runtime_gosched();
+		}
+		// Finalizers queued by this sweep may run now (the seed kicks
+		// the finalizer goroutine here).
+		wakefing();
+		runtime_lock(&gclock);
+		if(!runtime_atomicload(&runtime_mheap.sweepdone)) {
+			// A GC came between sweepone's −1 and the lock (go1.3,
+			// 0da73b9f): there is a new sweep to do.
+			runtime_unlock(&gclock);
+			continue;
+		}
+		sweep.parked = true;
+		gp->isbackground = true;	// parked, it is no sign of life
+		runtime_parkunlock(&gclock, "GC sweep wait");
+		gp->isbackground = false;
+	}
 }
 
 // Sweep span i of the snapshot, in the pause (the parent commit's
-// sweepspan, run by every GC thread through work.sweepfor).
+// sweepspan, run by every GC thread through work.sweepfor), for
+// GODEBUG=concurrentsweep=0 and the eager sweep of gort_free_os_memory.
 static void
 sweepspan(ParFor *desc, uint32 idx)
 {
@@ -1099,12 +1185,32 @@ sweepspan(ParFor *desc, uint32 idx)
 	uint32 sg;
 
 	USED(desc);
-	s = runtime_mheap.sweepspans[idx];
+	s = sweep.spans[idx];
 	sg = runtime_mheap.sweepgen;
-	if(s->state == MSpanInUse && s->sweepgen == sg-2 && runtime_cas(&s->sweepgen, sg-2, sg-1)) {
+	if(s->state != MSpanInUse) {
+		s->sweepgen = sg;
+		return;
+	}
+	if(s->sweepgen == sg-2 && runtime_cas(&s->sweepgen, sg-2, sg-1)) {
 		MSpan_Sweep(s);
 		runtime_xadd(&npausesweep, 1);
 	}
+}
+
+// Lower next_gc by what a sweep freed, times (GOGC+100)/100: at the end
+// of mark next_gc assumed everything was live. Not below HeapMinimum.
+static void
+lowernextgc(uint64 freed)
+{
+	uint64 old, new, d;
+
+	d = freed * (uint64)(gcpercent > 0 ? gcpercent+100 : 100) / 100;
+	do {
+		old = runtime_atomicload64(&mstats.next_gc);
+		new = old > d + HeapMinimum ? old - d : HeapMinimum;
+		if(new > old)
+			new = old;	// already at or below the floor
+	} while(!runtime_cas64(&mstats.next_gc, old, new));
 }
 
 // ---- the collector's entry points ------------------------------------------------
@@ -1127,15 +1233,134 @@ clearpools(void)
 		}
 }
 
-// One collection, world stopped, on the calling goroutine's stack.
+// ---- debug validator ---------------------------------------------------------------
+
+// Check the sweepgen invariant and the books of every span, world
+// stopped (tests call it between collections; nothing here is on a fast
+// path). Every in-use span is swept (sg), being swept (sg−1, impossible
+// while the world is stopped: sweepers run with m->locks) or waiting
+// (sg−2; never once sweepdone). A swept span of small objects has no
+// mark bits left, its free list lies inside it on block boundaries, each
+// free block is "allocated" only in the bitmap, and ref + free blocks ==
+// capacity. Every page of an in-use span maps to it.
 static void
-gc(int64 t0)
+checkspan(MSpan *s, uint32 sg, bool done)
+{
+	uintptr i, cap, nfree, bits;
+	byte *p, *start;
+	MLink *x;
+
+	if(s->sweepgen != sg && s->sweepgen != sg-2) {
+		runtime_printf("runtime: span %p sweepgen %u, mheap.sweepgen %u\n", (void*)s, s->sweepgen, sg);
+		runtime_throw("checkheap: bad span sweepgen");
+	}
+	if(done && s->sweepgen != sg) {
+		runtime_printf("runtime: span %p sweepgen %u, mheap.sweepgen %u\n", (void*)s, s->sweepgen, sg);
+		runtime_throw("checkheap: unswept span after the sweep");
+	}
+	start = (byte*)(s->start << PageShift);
+	for(i = 0; i < s->npages; i++) {
+		if(runtime_mheap.spans[s->start + i - ((uintptr)runtime_mheap.arena_start >> PageShift)] != s)
+			runtime_throw("checkheap: spans map disagrees");
+	}
+	if(s->sweepgen != sg)
+		return;
+	if(s->sizeclass == 0) {
+		if(s->ref != 1 || (runtime_getbits(start) & bitMarked) != 0)
+			runtime_throw("checkheap: bad large span");
+		return;
+	}
+	cap = (s->npages << PageShift) / s->elemsize;
+	for(i = 0, p = start; i < cap; i++, p += s->elemsize) {
+		if((runtime_getbits(p) & bitMarked) != 0) {
+			runtime_printf("runtime: block %p of swept span %p is marked\n", p, (void*)s);
+			runtime_throw("checkheap: mark bit left after sweep");
+		}
+	}
+	nfree = 0;
+	for(x = s->freelist; x != nil; x = x->next) {
+		p = (byte*)x;
+		if(p < start || p >= s->limit || (uintptr)(p - start) % s->elemsize != 0)
+			runtime_throw("checkheap: free list leaves its span");
+		bits = runtime_getbits(p);
+		if(bits != bitAllocated) {
+			runtime_printf("runtime: free block %p bits %#llx\n", p, (unsigned long long)bits);
+			runtime_throw("checkheap: free block in use in the bitmap");
+		}
+		if(++nfree > cap)
+			runtime_throw("checkheap: free list loops");
+	}
+	if(s->ref + nfree != cap) {
+		runtime_printf("runtime: span %p class %d: ref %u + free %llu != %llu\n", (void*)s,
+			(int)s->sizeclass, (uint32)s->ref, (unsigned long long)nfree, (unsigned long long)cap);
+		runtime_throw("checkheap: span books do not balance");
+	}
+}
+
+void
+runtime_checkheap(void)
 {
 	M *mp;
-	int64 t1, t2, t3, t4;
+	MSpan *s;
+	uint32 i, sg;
+	bool done;
+
+	runtime_semacquire(&runtime_worldsema);
+	mp = runtime_m();
+	mp->gcing = 1;
+	runtime_stoptheworld();
+	sg = runtime_mheap.sweepgen;
+	done = runtime_atomicload(&runtime_mheap.sweepdone) != 0;
+	for(i = 0; i < runtime_mheap.nspan; i++) {
+		s = runtime_mheap.allspans[i];
+		if(s->state == MSpanInUse)
+			checkspan(s, sg, done);
+	}
+	mp->gcing = 0;
+	runtime_semrelease(&runtime_worldsema);
+	runtime_starttheworld();
+}
+
+// Is the sweep concurrent (the seed change) or in the pause (its parent)?
+static bool
+concurrentsweep(void)
+{
+	return runtime_debug.concurrentsweep != 0;
+}
+
+// Set up the next sweep: snapshot allspans, advance sweepgen. World
+// stopped, everything of the previous cycle swept.
+static void
+sweepsetup(void)
+{
+	MHeap *h;
+
+	h = &runtime_mheap;
+	// Free the previous snapshot unless it is still allspans (RecordSpan
+	// left it alone because sweepers might be indexing it).
+	if(sweep.spans != nil && sweep.spans != h->allspans)
+		runtime_SysFree(sweep.spans, sweep.spancap*sizeof(sweep.spans[0]), &mstats.other_sys);
+	h->sweepspans = h->allspans;
+	sweep.spans = h->allspans;
+	sweep.nspan = h->nspan;
+	sweep.spancap = h->nspancap;
+	sweep.spanidx = 0;
+	h->sweepgen += 2;
+	runtime_atomicstore(&h->sweepdone, 0);
+}
+
+// One collection, world stopped, on the calling goroutine's stack.
+// eagersweep: sweep in the pause even in concurrent mode.
+static void
+gc(int64 t0, bool eagersweep)
+{
+	M *mp;
+	G *gp;
+	int64 t1, t2, t3, t4, tsweep;
 	uint64 heap0, heap1, obj;
-	uint32 nsweep;
+	uint32 nspan, nbg, npause;
 	uintptr sp;
+	bool concurrent;
 
 	mp = runtime_m();
 	work.tstart = t0;
@@ -1144,6 +1369,7 @@ gc(int64 t0)
 		work.markfor = runtime_parforalloc(MaxGcproc);
 		work.sweepfor = runtime_parforalloc(MaxGcproc);
 	}
+	concurrent = concurrentsweep() && !eagersweep;
 
 	// This goroutine's own registers and frames are roots too: spill
 	// the registers into this frame and scan from here up.
@@ -1153,6 +1379,14 @@ gc(int64 t0)
 	gcsp = sp;
 
 	t1 = runtime_nanotime();
+
+	// Sweep what bgsweep and the lazy sweepers have not: mark needs
+	// every span swept (markroot checks).
+	nspan = sweep.nspan;
+	npausesweep = 0;
+	while(runtime_sweepone() != -1)
+		npausesweep++;
+
 	work.nwait = 0;
 	work.ndone = 0;
 	work.nproc = runtime_gcprocs();
@@ -1170,53 +1404,82 @@ gc(int64 t0)
 	t3 = runtime_nanotime();
 	bufferList[mp->helpgc].busy = 0;
 
-	// Marking is over. Sweep every span in the pause, in parallel, over a
-	// snapshot of allspans (RecordSpan must not free it while sweepers
-	// walk it); the helpers wait for sweepready.
-	runtime_mheap.sweepspans = runtime_mheap.allspans;
-	nsweep = runtime_mheap.nspan;
-	runtime_parforsetup(work.sweepfor, work.nproc, nsweep, nil, true, sweepspan);
-	npausesweep = 0;
-	runtime_mheap.sweepgen += 2;
-	runtime_mheap.sweepdone = 0;
+	// Marking is over: start the next sweep. Helpers wait for
+	// sweepready, then sweep their share of sweepfor (nothing when the
+	// sweep is concurrent).
+	nbg = runtime_xchg(&nbgsweep, 0);
+	sweepsetup();
+	runtime_parforsetup(work.sweepfor, work.nproc, concurrent ? 0 : sweep.nspan, nil, true, sweepspan);
+	if(!concurrent)
+		sweep.spanidx = sweep.nspan;	// sweepfor has them all
 	runtime_atomicstore(&work.sweepready, 1);
 	runtime_parfordo(work.sweepfor);
 	if(work.nproc > 1)
 		runtime_notesleep(&work.alldone);
-	runtime_atomicstore(&runtime_mheap.sweepdone, 1);
-	nsweep = npausesweep;
+	tsweep = runtime_nanotime() - t3;
 
-	runtime_updatememstats();
 	heap0 = mstats.next_gc*100/(gcpercent > 0 ? gcpercent+100 : 100);
-	heap1 = mstats.heap_alloc;
-	obj = mstats.nmalloc - mstats.nfree;
-	mstats.next_gc = mstats.heap_alloc + mstats.heap_alloc*(gcpercent > 0 ? gcpercent : 0)/100;
-	if(mstats.next_gc < HeapMinimum)
-		mstats.next_gc = HeapMinimum;
+	if(concurrent) {
+		// next_gc with concurrent sweep: the live heap is not known
+		// yet. Assume everything is live; every sweep lowers next_gc
+		// by what it frees (lowernextgc), so that once all is swept
+		// next_gc is what the stop-the-world mode computes.
+		cachestats();
+		mstats.next_gc = mstats.heap_alloc + mstats.heap_alloc*(gcpercent > 0 ? gcpercent : 0)/100;
+		if(mstats.next_gc < HeapMinimum)
+			mstats.next_gc = HeapMinimum;
+		runtime_lock(&gclock);
+		if(sweep.g == nil) {
+			sweep.g = runtime_newproc1(bgsweep, nil, true);
+		} else if(sweep.parked) {
+			sweep.parked = false;
+			gp = sweep.g;
+			runtime_ready(gp);
+		}
+		runtime_unlock(&gclock);
+		tsweep = 0;
+	} else {
+		runtime_atomicstore(&runtime_mheap.sweepdone, 1);
+		runtime_updatememstats();
+		mstats.next_gc = mstats.heap_alloc + mstats.heap_alloc*(gcpercent > 0 ? gcpercent : 0)/100;
+		if(mstats.next_gc < HeapMinimum)
+			mstats.next_gc = HeapMinimum;
+	}
+	npause = npausesweep;
 
 	t4 = runtime_nanotime();
 	mstats.last_gc = t4;
 	mstats.pause_ns[mstats.numgc%nelem(mstats.pause_ns)] = t4 - t0;
 	mstats.pause_total_ns += t4 - t0;
 	mstats.numgc++;
-	if(runtime_debug.gctrace)
+	if(runtime_debug.gctrace) {
+		if(concurrent)
+			runtime_updatememstats();	// the counts, unswept garbage included
+		heap1 = mstats.heap_alloc;
+		obj = mstats.nmalloc - mstats.nfree;
+		// The seed's line: mark + sweep in the pause + the rest, ms;
+		// spans in the sweep that just ended / swept by bgsweep / swept
+		// in this pause (the rest were swept lazily).
+		if(!concurrent)
+			nspan = sweep.nspan;
 		runtime_printf("gc%u(%u): %lld+%lld+%lld ms, %llu -> %llu MB, %llu (%llu-%llu) objects, %u/%u/%u sweeps,"
 			" %llu(%llu) handoff, %llu(%llu) steal, %llu/%llu/%llu yields\n",
-			mstats.numgc, work.nproc, (long long)((t3-t2)/1000000), (long long)((t2-t1)/1000000),
-			(long long)((t1-t0+t4-t3)/1000000), (unsigned long long)(heap0>>20), (unsigned long long)(heap1>>20),
+			mstats.numgc, work.nproc, (long long)((t3-t2)/1000000), (long long)((t2-t1+tsweep)/1000000),
+			(long long)((t1-t0+t4-t3-tsweep)/1000000), (unsigned long long)(heap0>>20), (unsigned long long)(heap1>>20),
 			(unsigned long long)obj, (unsigned long long)mstats.nmalloc, (unsigned long long)mstats.nfree,
-			nsweep, 0u, nsweep,
+			nspan, nbg, npause,
 			(unsigned long long)gcstats.nhandoff, (unsigned long long)gcstats.nhandoffcnt,
 			(unsigned long long)work.markfor->nsteal, (unsigned long long)work.markfor->nstealcnt,
 			(unsigned long long)(gcstats.nprocyield + work.markfor->nprocyield),
 			(unsigned long long)(gcstats.nosyield + work.markfor->nosyield),
 			(unsigned long long)(gcstats.nsleep + work.markfor->nsleep));
+	}
 	gcg = nil;
 }
 
-// runtime·gc(force): collect if the heap reached next_gc (or force).
-// Automatic collections (force 0) stay off (mstats.enablegc) until the
-// collector is complete; gort_gc collects on demand.
+// runtime·gc(force): collect if the heap reached next_gc, or if forced
+// (1: gort_gc and the scavenger; 2: also sweep in the pause, for
+// gort_free_os_memory, as go1.3's gc(2)).
 void
 runtime_gc(int32 force)
 {
@@ -1239,6 +1502,8 @@ runtime_gc(int32 force)
 
 	runtime_semacquire(&runtime_worldsema);
 	if(!force && mstats.heap_alloc < mstats.next_gc) {
+		// Typically those that lost the race for worldsema: the
+		// collection is done.
 		runtime_semrelease(&runtime_worldsema);
 		return;
 	}
@@ -1249,16 +1514,19 @@ runtime_gc(int32 force)
 	if(runtime_debug.allocfreetrace)
 		runtime_tracegc();
 	clearpools();
-	gc(t0);
+	gc(t0, force >= 2);
 	mp = runtime_m();
 	mp->gcing = 0;
 	mp->locks++;
 	runtime_semrelease(&runtime_worldsema);
 	runtime_starttheworld();
 	mp->locks--;
-	// Kick off or wake the finalizer goroutine (the parent commit does
-	// this after starttheworld; the seed's bgsweep does it).
+	// Finalizers queued by the sweep in this pause: start or wake the
+	// finalizer goroutine (bgsweep does it for the concurrent sweep),
+	// and give it a chance to run (go1.3's gosched).
 	wakefing();
+	if(!concurrentsweep() || force >= 2)
+		runtime_gosched();
 }
 
 // ---- finalizers -----------------------------------------------------------------
@@ -1440,7 +1708,13 @@ GORT_API void
 gort_gc(void)
 {
 	runtime_mcheck("gort_gc");
+	// As go1.3's runtime.GC (241f63de): with the concurrent sweep, the
+	// second collection finishes the first one's sweeping in its pause,
+	// so that what was garbage is freed (and its finalizers queued)
+	// when gort_gc returns.
 	runtime_gc(1);
+	if(concurrentsweep())
+		runtime_gc(1);
 }
 
 // debug.SetGCPercent: < 0 turns automatic collection off; returns the
@@ -1466,7 +1740,7 @@ GORT_API void
 gort_free_os_memory(void)
 {
 	runtime_mcheck("gort_free_os_memory");
-	runtime_gc(1);	// collect, then ...
+	runtime_gc(2);	// collect and sweep everything (go1.3, e893acf1), then ...
 	runtime_freeOSMemoryRelease();	// ... release everything idle
 }
 
