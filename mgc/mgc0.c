@@ -1266,7 +1266,7 @@ checkspan(MSpan *s, uint32 sg, bool done)
 	if(s->sweepgen != sg)
 		return;
 	if(s->sizeclass == 0) {
-		if(s->ref != 1 || (runtime_getbits(start) & bitMarked) != 0)
+		if(s->ref != 0 || (runtime_getbits(start) & bitMarked) != 0)
 			runtime_throw("checkheap: bad large span");
 		return;
 	}

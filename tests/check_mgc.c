@@ -1114,6 +1114,325 @@ GORT_TEST(test_empty_string_neighbour)
 		ck_assert_int_eq(g_last[i - 31], 0x11);
 }
 
+// ---- the concurrent sweep (the seed change), in both modes ------------------------------
+
+// In-use spans still waiting to be swept.
+static uint32_t
+nunswept(void)
+{
+	uint32_t i, n = 0, sg = runtime_mheap.sweepgen;
+
+	for(i = 0; i < runtime_mheap.nspan; i++) {
+		MSpan *s = runtime_mheap.allspans[i];
+
+		if(s->state == MSpanInUse && __atomic_load_n(&s->sweepgen, __ATOMIC_SEQ_CST) == sg-2)
+			n++;
+	}
+	return n;
+}
+
+static void
+makegarbage(void)
+{
+	long i;
+
+	for(i = 0; i < 20000; i++)
+		((long*)gort_malloc(64))[1] = i;
+	for(i = 0; i < 100; i++)
+		((long*)gort_malloc(200000))[1] = i;	// 20 MB of large garbage
+}
+
+// After a collection the spans are swept lazily: allocation of a class
+// sweeps that class's spans first (MCentral_AllocList), a large
+// allocation reclaims pages first (MHeap_Reclaim), and the heap does not
+// grow meanwhile. With the sweep in the pause, everything is swept when
+// the collection returns.
+GORT_TEST(test_lazy_sweep)
+{
+	uint32_t before, after;
+	uint64_t sys0;
+
+	gort_gomaxprocs(1);	// bgsweep gets (almost) no turn: main does not yield
+	gort_set_gc_percent(-1);
+	makegarbage();
+	runtime_gc(1);
+	makegarbage();	// the heap's high-water mark for this garbage
+	runtime_gc(1);
+	sys0 = mstats.heap_sys;
+	before = nunswept();
+	if(stwsweep()) {
+		ck_assert_uint_eq(before, 0);
+		ck_assert(runtime_mheap.sweepdone);
+	} else {
+		ck_assert_uint_gt(before, 100);
+		ck_assert(!runtime_mheap.sweepdone);
+	}
+	makegarbage();
+	after = nunswept();
+	ck_assert_uint_eq(mstats.heap_sys, sys0);	// reused, not grown
+	// One round of garbage is 21.3 MB, and both modes hold 22 MB here. A
+	// heap that grew before it reused the previous round's garbage holds
+	// two rounds (43 MB).
+	ck_assert_msg(mstats.heap_sys <= 28<<20, "HeapSys %llu MB", (unsigned long long)(mstats.heap_sys>>20));
+	if(!stwsweep())
+		ck_assert_uint_lt(after, before);
+	finishsweep();
+	ck_assert_uint_eq(nunswept(), 0);
+	ck_assert(runtime_mheap.sweepdone);
+	runtime_checkheap();
+}
+
+// Once the sweep is done, next_gc is what the stop-the-world mode
+// computes for the same live heap: HeapAlloc × (1 + GOGC/100), exactly
+// (GOGC 100: every sweep lowers next_gc by exactly 2 × freed).
+static Node *nglive;
+
+GORT_TEST(test_next_gc_after_sweep)
+{
+	MStats st;
+	Node *n;
+	long i;
+
+	gort_set_gc_percent(100);
+	for(i = 0; i < 200000; i++) {
+		n = gort_malloc(sizeof *n + 32);	// 48-byte blocks: ~9.6 MB live
+		n->val = i;
+		n->next = nglive;
+		nglive = n;
+		gort_malloc(sizeof *n + 32);	// as much garbage
+	}
+	runtime_gc(1);	// bgsweep exists from now on
+	for(i = 0; i < 200000; i++)
+		gort_malloc(sizeof *n + 32);
+	runtime_gc(1);
+	finishsweep();
+	runtime_ReadMemStats(&st);	// exact HeapAlloc (a walk of the spans)
+	ck_assert_uint_gt(st.heap_alloc, 9<<20);
+	ck_assert_uint_eq(st.next_gc, st.heap_alloc*2);
+	ck_assert_uint_eq(listsum(nglive, &i), 200000L*199999/2);
+}
+
+// Explicit frees, set-finalizer and clear-finalizer race with the
+// background sweeper (and with collections) without corrupting the heap;
+// dropped objects with a finalizer are finalized once, cleared ones
+// never, and live ones stay intact.
+enum { NRACER = 3, RSLOTS = 256, RROUNDS = 60, MaxRaceFin = NRACER*RSLOTS*RROUNDS };
+typedef struct RObj RObj;
+struct RObj { uint64_t id, sum; char pad[40]; };
+static uint32_t racefin[MaxRaceFin], racewant[MaxRaceFin], racebad, racedone;
+static uint32_t racenextid;
+
+static void
+racefinfn(void *p)
+{
+	RObj *o = p;
+
+	if(o->id >= MaxRaceFin || o->sum != o->id * 0x9e3779b97f4a7c15ULL)
+		__atomic_add_fetch(&racebad, 1, __ATOMIC_SEQ_CST);
+	else
+		__atomic_add_fetch(&racefin[o->id], 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+racefinclearedfn(void *p)
+{
+	(void)p;
+	__atomic_add_fetch(&racebad, 1000, __ATOMIC_SEQ_CST);
+}
+
+static RObj*
+robj(size_t size)
+{
+	RObj *o = gort_malloc(size);
+
+	o->id = __atomic_fetch_add(&racenextid, 1, __ATOMIC_SEQ_CST);
+	o->sum = o->id * 0x9e3779b97f4a7c15ULL;
+	return o;
+}
+
+static void
+racer(void *arg)
+{
+	RObj **slot = gort_malloc(RSLOTS * sizeof *slot);
+	uint64_t r = 0x12345 + (uintptr_t)arg;
+	int round, i;
+	size_t size;
+
+	for(i = 0; i < RSLOTS; i++)
+		slot[i] = robj(sizeof(RObj));
+	for(round = 0; round < RROUNDS; round++) {
+		for(i = 0; i < RSLOTS; i++) {
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+			if(slot[i]->sum != slot[i]->id * 0x9e3779b97f4a7c15ULL) {
+				fprintf(stderr, "racer: object %p corrupted\n", (void*)slot[i]);
+				abort();
+			}
+			size = (r >> 60) == 0 ? 40000 : sizeof(RObj);	// some large ones
+			switch((r >> 33) % 4) {
+			case 0:	// explicit free (no finalizer on it)
+				gort_free(slot[i]);
+				slot[i] = robj(size);
+				break;
+			case 1:	// a finalizer, then dropped
+				racewant[slot[i]->id] = 1;
+				gort_set_finalizer(slot[i], racefinfn);
+				slot[i] = robj(size);
+				break;
+			case 2:	// a finalizer set and cleared, then dropped
+				gort_set_finalizer(slot[i], racefinclearedfn);
+				gort_set_finalizer(slot[i], NULL);
+				slot[i] = robj(size);
+				break;
+			default:	// kept
+				break;
+			}
+		}
+		gort_gosched();
+	}
+	for(i = 0; i < RSLOTS; i++) {
+		racewant[slot[i]->id] = 1;
+		gort_set_finalizer(slot[i], racefinfn);	// dropped with the goroutine
+	}
+	__atomic_add_fetch(&racedone, 1, __ATOMIC_SEQ_CST);
+}
+
+GORT_TEST(test_sweep_races)
+{
+	uint32_t i, n, missing = 0, twice, unwanted, want, k;
+
+	gort_gomaxprocs(4);
+	startsysgoroutines();
+	for(k = 0; k < NRACER; k++)
+		gort_go(racer, (void*)(uintptr_t)k);
+	while(__atomic_load_n(&racedone, __ATOMIC_SEQ_CST) < NRACER) {
+		runtime_gc(1);	// one collection: its sweep races with the racers
+		runtime_checkheap();
+		gort_sleep(500000);
+	}
+	runtime_checkheap();
+	n = __atomic_load_n(&racenextid, __ATOMIC_SEQ_CST);
+	ck_assert_uint_le(n, MaxRaceFin);
+	for(k = 0; k < 100; k++) {
+		gcsleep(1);
+		runtime_checkheap();
+		for(i = 0, missing = 0; i < n; i++)
+			missing += racewant[i] && __atomic_load_n(&racefin[i], __ATOMIC_SEQ_CST) == 0;
+		if(missing == 0 || (k >= 10 && missing <= 8))
+			break;
+	}
+	for(i = 0, twice = 0, unwanted = 0, want = 0; i < n; i++) {
+		twice += racefin[i] > 1;
+		unwanted += racefin[i] != 0 && !racewant[i];
+		want += racewant[i];
+	}
+	ck_assert_uint_eq(__atomic_load_n(&racebad, __ATOMIC_SEQ_CST), 0);
+	ck_assert_uint_eq(twice, 0);
+	ck_assert_uint_eq(unwanted, 0);
+	ck_assert_uint_gt(want, 1000);
+	// Stale conservative references may keep a handful (see the torture).
+	ck_assert_msg(missing <= 8, "%u of %u finalizable objects never finalized", missing, want);
+}
+
+// The finalizer goroutine is kicked by the background sweeper once it
+// has swept everything: one collection and no further allocation are
+// enough for a finalizer to run, and it runs after its span was swept.
+static uint32_t nkick, kickbad;
+
+static void
+kickfin(void *p)
+{
+	MSpan *s = MHeap_LookupMaybe(&runtime_mheap, p);
+
+	if(s == NULL || __atomic_load_n(&s->sweepgen, __ATOMIC_SEQ_CST) != runtime_mheap.sweepgen)
+		__atomic_add_fetch(&kickbad, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&nkick, 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+makekick(void *arg)
+{
+	(void)arg;
+	gort_set_finalizer(gort_malloc(64), kickfin);
+}
+
+GORT_TEST(test_finalizer_kick)
+{
+	void *args[1] = { NULL };
+	int i;
+
+	startsysgoroutines();
+	go_and_wait(1, makekick, args);
+	runtime_gc(1);	// finds it dead; the sweep queues its finalizer
+	for(i = 0; i < 2000 && __atomic_load_n(&nkick, __ATOMIC_SEQ_CST) == 0; i++)
+		gort_sleep(1000000);
+	ck_assert_uint_eq(__atomic_load_n(&nkick, __ATOMIC_SEQ_CST), 1);
+	ck_assert_uint_eq(__atomic_load_n(&kickbad, __ATOMIC_SEQ_CST), 0);
+}
+
+// Stress: goroutines allocate and drop checksummed lists while bgsweep
+// and the lazy sweepers run, through 1,000 collections, the heap checked
+// (runtime_checkheap) after each.
+enum { NSTRESS = 3 };
+static uint32_t stressstop, stressdone;
+
+static void
+stresser(void *arg)
+{
+	CNode *head = NULL, *n;
+	long len = 0, i, seed = (long)(uintptr_t)arg + 1;
+
+	for(i = 0; !__atomic_load_n(&stressstop, __ATOMIC_SEQ_CST); i++) {
+		seed = seed * 1103515245 + 12345;
+		n = gort_malloc(sizeof *n + ((unsigned long)seed >> 8) % 200);
+		n->payload[0] = seed;
+		n->payload[1] = i;
+		n->payload[2] = (uintptr_t)arg;
+		n->payload[3] = seed >> 3;
+		n->sum = csum(n);
+		n->next = head;
+		head = n;
+		if(++len > 2000) {
+			CNode *m = head;
+			long k;
+
+			for(k = 0; k < 1000; k++)
+				m = m->next;
+			m->next = NULL;
+			len = 1001;
+		}
+		if(i % 500 == 0) {
+			for(n = head; n != NULL; n = n->next)
+				if(n->sum != csum(n)) {
+					fprintf(stderr, "stresser: node %p corrupted\n", (void*)n);
+					abort();
+				}
+			gort_gosched();
+		}
+	}
+	__atomic_add_fetch(&stressdone, 1, __ATOMIC_SEQ_CST);
+}
+
+GORT_TEST(test_sweep_stress)
+{
+	uint32_t numgc0;
+	int k;
+
+	gort_gomaxprocs(2);
+	numgc0 = mstats.numgc;
+	for(k = 0; k < NSTRESS; k++)
+		gort_go(stresser, (void*)(uintptr_t)k);
+	for(k = 0; k < 1000; k++) {
+		runtime_gc(1);
+		runtime_checkheap();
+	}
+	__atomic_store_n(&stressstop, 1, __ATOMIC_SEQ_CST);
+	while(__atomic_load_n(&stressdone, __ATOMIC_SEQ_CST) < NSTRESS)
+		gort_sleep(1000000);
+	finishsweep();
+	runtime_checkheap();
+	ck_assert_uint_ge(mstats.numgc - numgc0, 1000);
+}
+
 int
 main(void)
 {
@@ -1149,6 +1468,14 @@ main(void)
 	tcase_add_test(tc, test_gc1_go);
 	tcase_add_test(tc, test_gc2_go);
 	tcase_add_test(tc, test_gc_rescan);
+	suite_add_tcase(s, tc);
+
+	tc = new_tcase("sweep");
+	tcase_add_test(tc, test_lazy_sweep);
+	tcase_add_test(tc, test_next_gc_after_sweep);
+	tcase_add_test(tc, test_sweep_races);
+	tcase_add_test(tc, test_finalizer_kick);
+	tcase_add_test(tc, test_sweep_stress);
 	suite_add_tcase(s, tc);
 
 	tc = new_tcase("scavenger");
