@@ -3,9 +3,43 @@
 
 // Garbage collector (Go's mgc0.c, at 3c3be622).
 //
-// GC is mark and sweep, non-moving, parallel (up to MaxGcproc threads),
-// precise for gort_new objects and conservative for the rest (see the
-// marking section). Mark is stop-the-world; sweep runs in the pause.
+// GC is:
+// - mark and sweep, non-moving, full (not generational)
+// - parallel (up to MaxGcproc threads: the caller and helper Ms)
+// - precise for gort_new objects (their GortType's ptrmask), conservative
+//   for gort_malloc objects, goroutine stacks and the data segments
+// - partially concurrent: mark stops the world, sweep runs alongside the
+//   program (GODEBUG=concurrentsweep=0: in the pause, as before the seed)
+//
+// GC rate. The next collection starts when the heap has grown by GOGC
+// percent (default 100) over what the last one left live: with 4 MB live
+// and GOGC=100, at 8 MB (mstats.next_gc). gort never starts one below 4 MB
+// (HeapMinimum; see the enum).
+//
+// Concurrent sweep (the seed change). At the end of the stop-the-world
+// phase the live heap's size is not known, so next_gc is set as if
+// everything were live, and every span is marked "needs sweeping"
+// (mheap.sweepgen += 2). Each sweep of a span lowers next_gc by
+// (GOGC+100)/100 of what it freed, so once all is swept next_gc is what
+// the stop-the-world computation gives. The background goroutine bgsweep
+// sweeps one span per time slice. So that the heap never grows past the
+// real next_gc while garbage waits to be swept, allocation sweeps first:
+// (1) a goroutine that needs a span of a size class sweeps spans of that
+// class (MCentral_AllocList); (2) one that needs n pages from the heap
+// sweeps until n pages came back (MHeap_Reclaim). Spans in the per-P
+// caches are swept, and flushed at every collection. Before anything
+// touches an object's span (free, finalizer and profile specials) it makes
+// sure the span is swept (MSpan_EnsureSwept). The next collection sweeps
+// whatever is left at its start, in its pause.
+//
+// The sweepgen protocol, per span, against mheap.sweepgen (sg):
+//	sweepgen == sg-2: needs sweeping
+//	sweepgen == sg-1: being swept
+//	sweepgen == sg:   swept, ready to use
+// A sweeper claims a span by CAS(sg-2 -> sg-1) and publishes it by an
+// atomic store of sg, with m->locks held in between (no preemption or
+// stop-the-world in the middle of a span). Spans the heap makes or reuses
+// are stamped sg. runtime_checkheap validates all this (tests).
 
 #include "gort.h"
 #include "mgc0.h"

@@ -583,6 +583,25 @@ START_TEST(test_gctrace)
 	ck_assert_msg(strncmp(out, "gc1(", 4) == 0 && strstr(out, " ms, ") != NULL &&
 		strstr(out, " objects, ") != NULL && strstr(out, " sweeps, ") != NULL &&
 		strstr(out, " handoff, ") != NULL && strstr(out, " yields\n") != NULL, "gctrace:\n%s", out);
+	// The seed's sweeps field: spans in the sweep / by bgsweep / in the
+	// pause. With the sweep in the pause bgsweep never runs, and the
+	// pause sweeps.
+	{
+		unsigned ngc = 0, nspan, nbg, npause;
+		char *l = out;
+
+		while((l = strstr(l, " objects, ")) != NULL) {
+			ck_assert_int_eq(sscanf(l, " objects, %u/%u/%u sweeps,", &nspan, &nbg, &npause), 3);
+			ck_assert_uint_le(nbg + npause, nspan);
+			if(stwsweep()) {
+				ck_assert_uint_eq(nbg, 0);
+				ck_assert_uint_gt(npause, 0);
+			}
+			ngc++;
+			l++;
+		}
+		ck_assert_uint_eq(ngc, gcpergc());
+	}
 	free(out);
 }
 END_TEST
