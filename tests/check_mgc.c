@@ -8,6 +8,17 @@
 #include "mgc0.h"
 #include "malloc.h"
 
+// GORT_SOAK=k (meson -Dstress=true sets it) runs the torture and the
+// sweep stress k times longer.
+static int
+soak(void)
+{
+	const char *v = getenv("GORT_SOAK");
+	int k = v != NULL ? atoi(v) : 1;
+
+	return k < 1 ? 1 : k;
+}
+
 // Finish the current sweep now (bgsweep's work), so that the heap's bits
 // and lists are final.
 static void
@@ -437,7 +448,7 @@ GORT_TEST(test_gc_torture)
 	gort_gomaxprocs(2);
 	for(k = 0; k < NMUT; k++)
 		gort_go(mutator, (void*)(uintptr_t)k);
-	for(k = 0; k < 300; k++) {
+	for(k = 0; k < 300*soak(); k++) {
 		gort_gc();
 		gort_sleep(100000);
 	}
@@ -1440,7 +1451,7 @@ GORT_TEST(test_sweep_stress)
 	numgc0 = mstats.numgc;
 	for(k = 0; k < NSTRESS; k++)
 		gort_go(stresser, (void*)(uintptr_t)k);
-	for(k = 0; k < 1000; k++) {
+	for(k = 0; k < 1000*soak(); k++) {
 		runtime_gc(1);
 		runtime_checkheap();
 	}
@@ -1449,7 +1460,7 @@ GORT_TEST(test_sweep_stress)
 		gort_sleep(1000000);
 	finishsweep();
 	runtime_checkheap();
-	ck_assert_uint_ge(mstats.numgc - numgc0, 1000);
+	ck_assert_uint_ge(mstats.numgc - numgc0, 1000*soak());
 }
 
 int
