@@ -20,7 +20,7 @@
 //
 // Each mode runs in its own process (the sweep mode is read at boot, and
 // rss is a process's), this program spawning itself; -count=N runs each
-// N times and reports the medians. Metrics, per op unless said:
+// N times (alternating the modes) and reports the medians. Metrics, per op unless said:
 //	allocated, allocs   bytes and objects allocated
 //	cputime, time       CPU and wall ns
 //	gc-pause-one        mean pause per collection (ns)
@@ -386,8 +386,10 @@ main(int argc, char **argv)
 			fprintf(stderr, "bench_sweep: no workload %s\n", wl);
 			return 2;
 		}
-		for(mode = 0; mode < 2; mode++) {
-			for(k = 0; k < count; k++) {
+		// Alternate the modes, so that a slow stretch of a noisy machine
+		// does not land on one mode only.
+		for(k = 0; k < count; k++) {
+			for(mode = 0; mode < 2; mode++) {
 				nm = runchild(self, wl, mode, cpu, runs[mode][k], &ops[mode]);
 				if(nm <= 0) {
 					fprintf(stderr, "bench_sweep: %s run failed\n", wl);
