@@ -14,13 +14,34 @@ MStats	runtime_mstats GORT_NOSCAN;
 int32	runtime_checking;
 byte	runtime_zerobase[PtrSize] __attribute__((aligned(16)));
 
-// runtime.MemProfileRate. Go's default is 512 KB; it stays 0 (off) until
-// the profiler (mprof/) lands, so that no allocation reaches its hooks.
-int32	runtime_MemProfileRate = 0;
 
 static void*	largealloc(uint32 flag, uintptr *sizep);
 static bool	isfreeblock(MCache *c, MSpan *s, void *v);
 static void	settype(void *v, uintptr typ);
+
+// Sample this allocation for the heap profile, and pick the next sample
+// point (go1.3's profilealloc).
+static void
+profilealloc(MCache *c, void *v, uintptr size)
+{
+	int32 rate, next;
+
+	rate = runtime_MemProfileRate;
+	if(size < (uintptr)rate) {
+		// Pick the next sample point, uniform in [0, 2*rate).
+		// (If you change this, change allocmcache too.)
+		if(rate > 0x3fffffff)	// keep 2*rate from overflowing
+			rate = 0x3fffffff;
+		next = runtime_fastrand1() % (2*rate);
+		// Subtract the "remainder" of this allocation (bf0d71af):
+		// else objects close to the rate in size are under-sampled.
+		next -= (size - c->next_sample);
+		if(next < 0)
+			next = 0;
+		c->next_sample = next;
+	}
+	runtime_MProf_Malloc(v, size);
+}
 
 // Allocate an object of at least size bytes. Small objects come from
 // the M's cache, large ones (> 32 KB) straight from the heap.
@@ -150,19 +171,10 @@ runtime_mallocgc(uintptr size, uintptr typ, uint32 flag)
 		runtime_tracealloc(v, size, typ);
 
 	if(!(flag & FlagNoProfiling) && (rate = runtime_MemProfileRate) > 0) {
-		if(size >= (uintptr)rate)
-			goto profile;
-		if(c->next_sample > (int32)size)
+		if(size < (uintptr)rate && (int32)size < c->next_sample)
 			c->next_sample -= size;
-		else {
-			// Pick the next sample point, uniform in [0, 2*rate).
-			// (If you change this, change allocmcache too.)
-			if(rate > 0x3fffffff)	// keep 2*rate from overflowing
-				rate = 0x3fffffff;
-			c->next_sample = runtime_fastrand1() % (2*rate);
-		profile:
-			runtime_MProf_Malloc(v, size, typ);
-		}
+		else
+			profilealloc(c, v, size);
 	}
 
 	if(!(flag & FlagNoInvokeGC) && mstats.heap_alloc >= mstats.next_gc)
@@ -703,13 +715,13 @@ typehaspointers(const GortType *t)
 	return false;
 }
 
-GORT_API void*
+GORT_API GORT_ALLOCAPI void*
 gort_malloc(size_t n)
 {
 	return runtime_mallocgc(n, 0, 0);
 }
 
-GORT_API void*
+GORT_API GORT_ALLOCAPI void*
 gort_malloc_noscan(size_t n)
 {
 	return runtime_mallocgc(n, 0, FlagNoScan);
@@ -730,19 +742,19 @@ cnew(const GortType *t, uintptr n, uintptr objtyp)
 	return runtime_mallocgc(t->size*n, (uintptr)t | objtyp, typehaspointers(t) ? 0 : FlagNoScan);
 }
 
-GORT_API void*
+GORT_API GORT_ALLOCAPI void*
 gort_new(const GortType *t)
 {
 	return cnew(t, 1, TypeInfo_SingleObject);
 }
 
-GORT_API void*
+GORT_API GORT_ALLOCAPI void*
 gort_new_array(const GortType *t, size_t n)
 {
 	return cnew(t, n, TypeInfo_Array);
 }
 
-GORT_API void
+GORT_API GORT_ALLOCAPI void
 gort_free(void *p)
 {
 	if(p == runtime_zerobase)

@@ -466,6 +466,12 @@ enum
 extern byte	runtime_zerobase[PtrSize];	// all 0-byte allocations return this
 extern int32	runtime_MemProfileRate;
 
+// The public entry points that allocate or free are kept out of line (and
+// make no tail calls, which would drop their frames), in their own
+// section: the profiler's stack capture drops gort's frames up to the
+// outermost of them (mprof.c).
+#define GORT_ALLOCAPI	__attribute__((noinline, section("gort_alloc_api"), optimize("no-optimize-sibling-calls")))
+
 void	runtime_mallocinit(void);
 void*	runtime_mallocgc(uintptr size, uintptr typ, uint32 flag);
 void*	runtime_malloc(uintptr size);
@@ -514,7 +520,9 @@ void	runtime_ReadMemStats(MStats *out);
 void	runtime_tracealloc(void *p, uintptr size, uintptr typ);
 void	runtime_tracefree(void *p, uintptr size);
 void	runtime_tracegc(void);
-void	runtime_MProf_Malloc(void *p, uintptr size, uintptr typ);
+void	runtime_MProf_Malloc(void *p, uintptr size);
+void	runtime_MProf_GC(void);
+int32	runtime_callers(uintptr *stk, int32 max);
 void	runtime_MProf_Free(Bucket *b, void *p, uintptr size, bool freed);
 
 // Specials (mheap.c).

@@ -1442,6 +1442,9 @@ gc(int64 t0, bool eagersweep)
 	// sweepready, then sweep their share of sweepfor (nothing when the
 	// sweep is concurrent).
 	nbg = runtime_xchg(&nbgsweep, 0);
+	// The heap profile's generations move now, before anything of this
+	// cycle is swept, in both modes (mprof.c).
+	runtime_MProf_GC();
 	sweepsetup();
 	runtime_parforsetup(work.sweepfor, work.nproc, concurrent ? 0 : sweep.nspan, nil, true, sweepspan);
 	if(!concurrent)

@@ -397,7 +397,7 @@ enqueue(WaitQ *q, SudoG *sgp)
 
 // ---- public API ---------------------------------------------------------------------
 
-GORT_API GortChan*
+GORT_API GORT_ALLOCAPI GortChan*
 gort_chan_make(size_t elemsize, size_t cap)
 {
 	runtime_mcheck("gort_chan_make");

@@ -168,9 +168,12 @@ GORT_TEST(test_migration_keeps_stack)
 	gort_gomaxprocs(4);
 	for(i = 0; i < NMIG; i++)
 		args[i] = (void*)(uintptr_t)i;
-	// Which Ms run them is up to the scheduler (and the machine's load):
-	// try a few times to see at least two.
-	for(k = 0; k < 10 && nms < 2; k++) {
+	// Which Ms run them is up to the scheduler (and the machine's load:
+	// on a busy machine the idle Ms may not get a CPU for a while): try
+	// for up to 5 seconds to see at least two.
+	for(k = 0; k < 2500 && nms < 2; k++) {
+		if(k > 0)
+			gort_sleep(2000000);
 		go_and_wait(NMIG, migrant, args);
 		nms = 0;
 		for(i = 0; i < 64; i++)
