@@ -39,14 +39,11 @@
 // timed region divided by N, exactly as testing does; gort_read_memstats
 // is exact, and is called outside the timed region (so is Go's).
 //
-// There is no garbage collector yet. The loops of Malloc8, Malloc16 and
-// Malloc128 never free (that is the benchmark: Go's collector frees for
-// it), so their N is capped so that N*size <= MemCap (512 MiB) per run:
-// such a run may last less than the benchtime, and a "#" line says so.
-// Every other gort loop frees what it allocates in the loop. gort cannot
-// give the leaked memory back (tiny blocks cannot be freed at all), so a
-// run leaves a few GiB of gort heap behind (the last line tells how much);
-// that is expected.
+// The loops of Malloc8, Malloc16 and Malloc128 never free: that is the
+// benchmark, Go's collector frees for them, and so does gort's (GOGC
+// applies). Every other gort loop frees what it allocates. MallocProfiled
+// is MallocFree with every allocation profiled (MemProfileRate 1), against
+// the same loop unprofiled and profiled with libgcc's unwinder.
 //
 // The glibc loops call malloc/free (calloc for MallocLarge/glibc-calloc).
 // glibc's memory is not zeroed and gort's is. The non-freeing glibc loops
@@ -62,6 +59,7 @@
 #include <stdlib.h>
 
 #include "benchutil.h"
+#include "malloc.h"	// runtime_unwindmode
 
 enum
 {
@@ -123,6 +121,31 @@ gort_mallocfree(int64_t n)
 	}
 	return NULL;
 }
+
+// MallocProfiled: MallocFree with every allocation profiled
+// (MemProfileRate 1): the stack capture, the bucket lookup and the
+// profile special on each block. Variants: the same loop unprofiled
+// (rate 0), and profiled with libgcc's unwinder instead of the
+// frame-pointer walk (GORT_UNWIND=eh).
+static void*
+profiledloop(int64_t n, int rate, int unwind)
+{
+	int old = gort_set_mem_profile_rate(rate);
+
+	runtime_unwindmode = unwind;
+	for(int64_t i = 0; i < n; i++) {
+		void *p = gort_malloc(FreeSize);
+		escape(p);
+		gort_free(p);
+	}
+	gort_set_mem_profile_rate(old);
+	runtime_unwindmode = 0;
+	return NULL;
+}
+
+static void* gort_mallocprofiled(int64_t n) { return profiledloop(n, 1, 0); }
+static void* gort_mallocunprofiled(int64_t n) { return profiledloop(n, 0, 0); }
+static void* gort_mallocprofiled_eh(int64_t n) { return profiledloop(n, 1, 1); }
 
 static inline void*
 glibc_leak(int64_t n, size_t size)
@@ -219,6 +242,8 @@ static const Bench benches[] = {
 	{"MallocLarge", 0, {{NULL, gort_malloclarge, true, NULL}, {"glibc", glibc_malloclarge, false, NULL},
 			    {"glibc-calloc", glibc_calloclarge, false, NULL}}, 3},
 	{"MallocFree", 0, {{NULL, gort_mallocfree, true, NULL}, {"glibc", glibc_mallocfree, false, NULL}}, 2},
+	{"MallocProfiled", 0, {{NULL, gort_mallocprofiled, true, NULL}, {"unprofiled", gort_mallocunprofiled, true, NULL},
+			       {"unwind-eh", gort_mallocprofiled_eh, true, NULL}}, 3},
 };
 
 static void

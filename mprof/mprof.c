@@ -258,7 +258,9 @@ unwindone(struct _Unwind_Context *ctx, void *arg)
 	return _URC_NO_REASON;
 }
 
-static int32	unwindmode = -1;	// 0 frame pointers, 1 libgcc's unwinder
+// 0 frame pointers, 1 libgcc's unwinder; -1 until GORT_UNWIND is read
+// (benchmarks set it directly).
+int32	runtime_unwindmode = -1;
 
 __attribute__((noinline)) static int32
 ehcallers(uintptr *pc, int32 max)
@@ -282,11 +284,11 @@ runtime_callers(uintptr *stk, int32 max)
 	int32 n, i, j;
 	const char *v;
 
-	if(unwindmode < 0) {
+	if(runtime_unwindmode < 0) {
 		v = getenv("GORT_UNWIND");
-		unwindmode = v != nil && strcmp(v, "eh") == 0;
+		runtime_unwindmode = v != nil && strcmp(v, "eh") == 0;
 	}
-	n = unwindmode ? ehcallers(pc, nelem(pc)) : fpcallers(pc, nelem(pc));
+	n = runtime_unwindmode ? ehcallers(pc, nelem(pc)) : fpcallers(pc, nelem(pc));
 	for(i = 0; i < n && !inallocapi(pc[i]); i++)
 		;
 	if(i == n)
