@@ -1409,11 +1409,12 @@ static void
 stresser(void *arg)
 {
 	CNode *head = NULL, *n;
-	long len = 0, i, seed = (long)(uintptr_t)arg + 1;
+	long len = 0, i;
+	uint64_t seed = (uintptr_t)arg + 1;
 
 	for(i = 0; !__atomic_load_n(&stressstop, __ATOMIC_SEQ_CST); i++) {
 		seed = seed * 1103515245 + 12345;
-		n = gort_malloc(sizeof *n + ((unsigned long)seed >> 8) % 200);
+		n = gort_malloc(sizeof *n + (seed >> 8) % 200);
 		n->payload[0] = seed;
 		n->payload[1] = i;
 		n->payload[2] = (uintptr_t)arg;
