@@ -19,14 +19,22 @@ static void*	largealloc(uint32 flag, uintptr *sizep);
 static bool	isfreeblock(MCache *c, MSpan *s, void *v);
 static void	settype(void *v, uintptr typ);
 
-// Sample this allocation for the heap profile, and pick the next sample
-// point (go1.3's profilealloc).
-static void
-profilealloc(MCache *c, void *v, uintptr size)
+// Should this allocation be sampled for the heap profile? If so, pick the
+// next sample point (go1.3's profilealloc, without the MProf_Malloc call,
+// which the caller makes once m->locks is released). Called with m->locks
+// held: c is this P's cache, and a goroutine stopped by a signal may
+// resume on another P.
+static bool
+profilesample(MCache *c, uintptr size, uint32 flag)
 {
 	int32 rate, next;
 
-	rate = runtime_MemProfileRate;
+	if((flag & FlagNoProfiling) || (rate = runtime_MemProfileRate) <= 0)
+		return false;
+	if(size < (uintptr)rate && (int32)size < c->next_sample) {
+		c->next_sample -= size;
+		return false;
+	}
 	if(size < (uintptr)rate) {
 		// Pick the next sample point, uniform in [0, 2*rate).
 		// (If you change this, change allocmcache too.)
@@ -40,7 +48,7 @@ profilealloc(MCache *c, void *v, uintptr size)
 			next = 0;
 		c->next_sample = next;
 	}
-	runtime_MProf_Malloc(v, size);
+	return true;
 }
 
 // Allocate an object of at least size bytes. Small objects come from
@@ -57,7 +65,7 @@ runtime_mallocgc(uintptr size, uintptr typ, uint32 flag)
 	MLink *v, *next;
 	int32 sizeclass;
 	uintptr tinysize, size1;
-	int32 rate;
+	bool profile;
 	byte *tiny;
 
 	if(size == 0) {
@@ -165,17 +173,13 @@ runtime_mallocgc(uintptr size, uintptr typ, uint32 flag)
 	mp->mallocing = 0;
 	if(typ != 0 && !(flag & FlagNoScan))
 		settype(v, typ);
+	profile = profilesample(c, size, flag);
 	mp->locks--;
 
 	if(runtime_debug.allocfreetrace)
 		runtime_tracealloc(v, size, typ);
-
-	if(!(flag & FlagNoProfiling) && (rate = runtime_MemProfileRate) > 0) {
-		if(size < (uintptr)rate && (int32)size < c->next_sample)
-			c->next_sample -= size;
-		else
-			profilealloc(c, v, size);
-	}
+	if(profile)
+		runtime_MProf_Malloc(v, size);
 
 	if(!(flag & FlagNoInvokeGC) && mstats.heap_alloc >= mstats.next_gc)
 		runtime_gc(0);

@@ -1545,6 +1545,9 @@ runtime_gc(int32 force)
 		return;
 	}
 	t0 = runtime_nanotime();
+	// List the loaded objects' data and bss now, not in the pause: it
+	// takes the dynamic loader's lock, which a stopped goroutine may hold.
+	runtime_snapshotroots();
 	mp = runtime_m();
 	mp->gcing = 1;
 	runtime_stoptheworld();

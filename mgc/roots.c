@@ -18,6 +18,12 @@
 // The registered ranges are kept in memory outside the GC heap,
 // protected by rootslock; the collector reads them with the world
 // stopped.
+//
+// The segments are listed before the world stops (runtime_snapshotroots,
+// called by runtime_gc holding worldsema), not in the pause: dladdr and
+// dl_iterate_phdr take the dynamic loader's lock, and a goroutine stopped
+// while it holds that lock (inside dlopen, dladdr, backtrace, a C++
+// unwinder...) would leave the collector waiting for it forever.
 
 #include <dlfcn.h>
 #include <link.h>
@@ -92,6 +98,11 @@ gort_remove_roots(void *lo, void *hi)
 	runtime_throw("gort_remove_roots: range not registered");
 }
 
+// The segments listed by the last runtime_snapshotroots. worldsema.
+static Root*	segs;
+static uint32	nsegs;
+static uint32	segscap;
+
 typedef struct Walk Walk;
 struct Walk
 {
@@ -146,21 +157,58 @@ phdrcb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
-// Call fn for every global root range: the data and bss of the loaded
-// objects (gort's excepted) and the registered ranges. World stopped.
+// Record a segment range in the snapshot.
+static void
+addseg(byte *p, uintptr n, void *arg)
+{
+	Root *ns;
+	uint32 cap;
+
+	USED(arg);
+	if(nsegs == segscap) {
+		cap = segscap == 0 ? 256 : segscap*2;
+		ns = runtime_SysAlloc(ROUND(cap*sizeof ns[0], 4096), &mstats.gc_sys);
+		if(ns == nil)
+			runtime_throw("runtime: cannot allocate memory");
+		if(segs != nil) {
+			memmove(ns, segs, nsegs*sizeof ns[0]);
+			runtime_SysFree(segs, ROUND(segscap*sizeof segs[0], 4096), &mstats.gc_sys);
+		}
+		segs = ns;
+		segscap = cap;
+	}
+	segs[nsegs].lo = p;
+	segs[nsegs].hi = p + n;
+	nsegs++;
+}
+
+// List the data and bss of the loaded objects (gort's excepted), for the
+// next runtime_forallroots. Called with worldsema held, the world running.
 void
-runtime_forallroots(void (*fn)(byte *p, uintptr n, void *arg), void *arg)
+runtime_snapshotroots(void)
 {
 	Walk w;
 	Dl_info info;
+
+	w.fn = addseg;
+	w.arg = nil;
+	w.self = ~(uintptr)0;
+	if(dladdr((void*)runtime_snapshotroots, &info) != 0)
+		w.self = (uintptr)info.dli_fbase;
+	nsegs = 0;
+	dl_iterate_phdr(phdrcb, &w);
+}
+
+// Call fn for every global root range: the data and bss of the loaded
+// objects as of the last runtime_snapshotroots, and the registered
+// ranges. World stopped.
+void
+runtime_forallroots(void (*fn)(byte *p, uintptr n, void *arg), void *arg)
+{
 	uint32 i;
 
-	w.fn = fn;
-	w.arg = arg;
-	w.self = ~(uintptr)0;
-	if(dladdr((void*)runtime_forallroots, &info) != 0)
-		w.self = (uintptr)info.dli_fbase;
-	dl_iterate_phdr(phdrcb, &w);
+	for(i = 0; i < nsegs; i++)
+		fn(segs[i].lo, segs[i].hi - segs[i].lo, arg);
 	runtime_lock(&rootslock);
 	for(i = 0; i < nroots; i++)
 		fn(roots[i].lo, roots[i].hi - roots[i].lo, arg);

@@ -262,12 +262,19 @@ unwindone(struct _Unwind_Context *ctx, void *arg)
 // (benchmarks set it directly).
 int32	runtime_unwindmode = -1;
 
+// The unwinder finds the unwind tables through dl_iterate_phdr, which
+// takes the dynamic loader's lock: with m->locks held, so that this
+// goroutine is not stopped while it holds it.
 __attribute__((noinline)) static int32
 ehcallers(uintptr *pc, int32 max)
 {
 	UnwindArg a = { pc, 0, max };
+	M *mp;
 
+	mp = runtime_m();
+	mp->locks++;
 	_Unwind_Backtrace(unwindone, &a);
+	mp->locks--;
 	// Drop ehcallers itself, to match fpcallers.
 	if(a.n > 0)
 		memmove(pc, pc+1, (a.n-1)*sizeof pc[0]);
@@ -276,8 +283,9 @@ ehcallers(uintptr *pc, int32 max)
 
 // The allocating call stack, without gort's own frames: everything above
 // the outermost public allocation entry point, or (an allocation inside
-// gort) everything above the caller.
-int32
+// gort) everything above the caller. Out of line, so that "the caller"
+// is one frame.
+__attribute__((noinline)) int32
 runtime_callers(uintptr *stk, int32 max)
 {
 	uintptr pc[MaxStack+16];
@@ -302,14 +310,25 @@ runtime_callers(uintptr *stk, int32 max)
 }
 
 // Print a stack, one frame a line, with the names the dynamic symbol
-// table gives (allocfreetrace).
+// table gives (allocfreetrace). dladdr takes the dynamic loader's lock:
+// not in a stop-the-world pause (a stopped goroutine may hold it), and
+// elsewhere with m->locks held, so that this goroutine is not stopped
+// while it holds it.
 static void
 printstackframes(uintptr *stk, int32 nstk)
 {
 	Dl_info info;
 	int32 frame;
 	uintptr pc;
+	M *mp;
 
+	mp = runtime_m();
+	if(mp->gcing) {
+		for(frame = 0; frame < nstk; frame++)
+			runtime_printf("\t#%d %p\n", frame, (void*)stk[frame]);
+		return;
+	}
+	mp->locks++;
 	for(frame = 0; frame < nstk; frame++) {
 		pc = stk[frame];
 		if(dladdr((void*)(pc-1), &info) != 0 && info.dli_sname != nil)
@@ -321,6 +340,7 @@ printstackframes(uintptr *stk, int32 nstk)
 		else
 			runtime_printf("\t#%d %p\n", frame, (void*)pc);
 	}
+	mp->locks--;
 }
 
 // ---- mallocs and frees --------------------------------------------------------------

@@ -250,6 +250,7 @@ int32	runtime_gcount(void);
 // Global roots (mgc/roots.c): data and bss of the loaded objects, minus
 // gort's own, plus the ranges registered with gort_add_roots.
 void	runtime_forallroots(void (*fn)(byte *p, uintptr n, void *arg), void *arg);
+void	runtime_snapshotroots(void);
 
 // Scheduler calls (proc.c) for the runtime's own goroutines and blocking.
 G*	runtime_newproc1(void (*fn)(void*), void *arg, bool issystem);

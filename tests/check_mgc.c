@@ -46,6 +46,7 @@ inroots(const void *addr)
 {
 	Find f = { addr, 0, 0 };
 
+	runtime_snapshotroots();
 	runtime_forallroots(find, &f);
 	return f.hits;
 }

@@ -402,6 +402,86 @@ START_TEST(test_allocfreetrace_stacks)
 }
 END_TEST
 
+// Stacks by libgcc's unwinder (GORT_UNWIND=eh) name the same functions.
+static void
+unwind_eh_body(void *arg)
+{
+	int i, n, found = 0;
+	Dl_info info;
+
+	(void)arg;
+	gort_set_mem_profile_rate(1);
+	mprof_alloc_many(100, 48);
+	runtime_MProf_GC();
+	runtime_MProf_GC();
+	n = gort_mem_profile(recs, MaxRec, true);
+	for(i = 0; i < n && i < MaxRec; i++)
+		if(dladdr((void*)(recs[i].Stack0[0] - 1), &info) != 0 && info.dli_sname != NULL &&
+		   strcmp(info.dli_sname, "mprof_alloc_many") == 0)
+			found += recs[i].AllocObjects;
+	if(found != 100) {
+		fprintf(stderr, "GORT_UNWIND=eh: %d allocations in mprof_alloc_many\n", found);
+		exit(1);
+	}
+}
+
+START_TEST(test_unwind_eh)
+{
+	static const char *env[] = { "GORT_UNWIND", "eh", NULL };
+	int status;
+	char *out = run_child(unwind_eh_body, NULL, &status, env);
+
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x:\n%s", status, out);
+	free(out);
+}
+END_TEST
+
+// Tracing and stack capture take the dynamic loader's lock (dladdr, the
+// unwinder): a goroutine stopped for a collection while holding it would
+// hang the collector. Three goroutines allocate (traced, and profiled by
+// the unwinder) while the main one collects.
+static uint32_t tracedone;
+
+static void
+tracedworker(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for(i = 0; i < 2000; i++) {
+		gort_malloc(64);
+		if(i % 50 == 0)
+			gort_gosched();
+	}
+	__atomic_add_fetch(&tracedone, 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+tracedeadlock_body(void *arg)
+{
+	int i;
+
+	(void)arg;
+	gort_set_mem_profile_rate(1);
+	gort_gomaxprocs(4);
+	for(i = 0; i < 3; i++)
+		gort_go(tracedworker, NULL);
+	while(__atomic_load_n(&tracedone, __ATOMIC_SEQ_CST) < 3)
+		gort_gc();
+}
+
+START_TEST(test_trace_no_deadlock)
+{
+	static const char *env[] = { "GODEBUG", "allocfreetrace=1", "GORT_UNWIND", "eh", NULL };
+	int status;
+	char *out = run_child(tracedeadlock_body, NULL, &status, env);
+
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+	ck_assert_ptr_nonnull(strstr(out, "tracegc()"));
+	free(out);
+}
+END_TEST
+
 static void
 write_nil_body(void *arg)
 {
@@ -443,6 +523,8 @@ main(void)
 	tcase_add_test(tc, test_memory_profiler);
 	tcase_add_test(tc, test_pprof_reads_profile);
 	tcase_add_test(tc, test_allocfreetrace_stacks);
+	tcase_add_test(tc, test_unwind_eh);
+	tcase_add_test(tc, test_trace_no_deadlock);
 	tcase_add_test(tc, test_misuse);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
