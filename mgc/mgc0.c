@@ -1442,6 +1442,9 @@ gc(int64 t0, bool eagersweep)
 	// sweepready, then sweep their share of sweepfor (nothing when the
 	// sweep is concurrent).
 	nbg = runtime_xchg(&nbgsweep, 0);
+	// The live heap the last collection left, as next_gc says (for the
+	// trace), before this cycle's sweeping lowers next_gc.
+	heap0 = mstats.next_gc*100/(gcpercent > 0 ? gcpercent+100 : 100);
 	// The heap profile's generations move now, before anything of this
 	// cycle is swept, in both modes (mprof.c).
 	runtime_MProf_GC();
@@ -1455,7 +1458,6 @@ gc(int64 t0, bool eagersweep)
 		runtime_notesleep(&work.alldone);
 	tsweep = runtime_nanotime() - t3;
 
-	heap0 = mstats.next_gc*100/(gcpercent > 0 ? gcpercent+100 : 100);
 	if(concurrent) {
 		// next_gc with concurrent sweep: the live heap is not known
 		// yet. Assume everything is live; every sweep lowers next_gc
