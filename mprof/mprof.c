@@ -383,6 +383,10 @@ runtime_MProf_Free(Bucket *b, void *p, uintptr size, bool freed)
 	runtime_unlock(&proflock);
 }
 
+// The last non-zero rate: what the samples were taken at when profiling
+// is off now (the profile header must not say 0, which pprof divides by).
+static int32	lastrate = 512*1024;
+
 // runtime.MemProfileRate = rate (< 0 is 0). Returns the previous rate.
 GORT_API int
 gort_set_mem_profile_rate(int rate)
@@ -392,6 +396,8 @@ gort_set_mem_profile_rate(int rate)
 	runtime_mcheck("gort_set_mem_profile_rate");
 	if(rate < 0)
 		rate = 0;
+	if(rate > 0)
+		__atomic_store_n(&lastrate, rate, __ATOMIC_SEQ_CST);
 	old = __atomic_exchange_n(&runtime_MemProfileRate, rate, __ATOMIC_SEQ_CST);
 	return old;
 }
@@ -472,6 +478,7 @@ gort_write_heap_profile(FILE *f)
 	GortMemProfileRecord *p;
 	GortMemStats ms;
 	int64_t inuseobj, inusebytes, allocobj, allocbytes;
+	int32 rate;
 	int n, i, j;
 	FILE *maps;
 	char buf[4096];
@@ -504,8 +511,11 @@ gort_write_heap_profile(FILE *f)
 		allocobj += p[i].AllocObjects;
 		allocbytes += p[i].AllocBytes;
 	}
+	rate = runtime_MemProfileRate;
+	if(rate <= 0)
+		rate = __atomic_load_n(&lastrate, __ATOMIC_SEQ_CST);
 	fprintf(f, "heap profile: %" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64 "] @ heap_v2/%d\n",
-		inuseobj, inusebytes, allocobj, allocbytes, (int)runtime_MemProfileRate);
+		inuseobj, inusebytes, allocobj, allocbytes, (int)rate);
 	for(i = 0; i < n; i++) {
 		fprintf(f, "%" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64 "] @",
 			p[i].AllocObjects - p[i].FreeObjects, p[i].AllocBytes - p[i].FreeBytes,
