@@ -18,7 +18,9 @@
 //
 // Stack overflow. Each goroutine stack has a PROT_NONE guard page below
 // it. SIGSEGV is handled on a per-M alternate stack: a fault inside the
-// current goroutine's guard page is reported as Go does
+// current goroutine's guard page, or any fault while its sp is below its
+// stack (a frame bigger than the guard page, in code built without
+// -fstack-clash-protection, may jump over the guard), is reported as Go does
 // ("runtime: goroutine stack exceeds N-byte limit" then
 // "fatal error: stack overflow"); any other fault is handed to the
 // handler that was installed before gort's (AddressSanitizer's, or the
@@ -29,6 +31,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "malloc.h"
@@ -77,16 +80,21 @@ sighandler_segv(int sig, siginfo_t *info, void *ctx)
 {
 	M *mp;
 	G *gp;
-	uintptr addr;
+	uintptr addr, sp;
 
-	USED(ctx);
 	mp = runtime_m();
 	gp = mp != nil ? mp->curg : nil;
 	addr = (uintptr)info->si_addr;
+	sp = ((ucontext_t*)ctx)->uc_mcontext.gregs[REG_RSP];
+	// A fault in the guard page, or (a frame bigger than the guard page,
+	// in code built without -fstack-clash-protection) any fault while
+	// the goroutine's sp is below its stack.
 	if(gp != nil && gp->stack0 != nil &&
-	   addr >= (uintptr)gp->stack0 - StackGuardPage && addr < (uintptr)gp->stack0) {
+	   ((addr >= (uintptr)gp->stack0 - StackGuardPage && addr < (uintptr)gp->stack0) ||
+	    (sp < (uintptr)gp->stack0 && sp >= (uintptr)gp->stack0 - (1<<20)))) {
 		runtime_printf("runtime: goroutine stack exceeds %llu-byte limit\n", (unsigned long long)gp->stacksize);
-		runtime_printf("runtime: goroutine %lld: fault at %p in the stack guard page\n", (long long)gp->goid, (void*)addr);
+		runtime_printf("runtime: goroutine %lld: fault at %p, sp %p, below its stack [%p, %p)\n",
+			(long long)gp->goid, (void*)addr, (void*)sp, (void*)gp->stack0, (void*)((uintptr)gp->stack0 + gp->stacksize));
 		runtime_throw("stack overflow");
 	}
 	// Not ours: give the fault to whoever handled it before gort.
