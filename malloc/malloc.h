@@ -523,7 +523,6 @@ void	runtime_tracegc(void);
 void	runtime_MProf_Malloc(void *p, uintptr size);
 void	runtime_MProf_GC(void);
 int32	runtime_callers(uintptr *stk, int32 max);
-extern int32	runtime_unwindmode;
 void	runtime_MProf_Free(Bucket *b, void *p, uintptr size, bool freed);
 
 // Specials (mheap.c).

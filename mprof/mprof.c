@@ -258,9 +258,9 @@ unwindone(struct _Unwind_Context *ctx, void *arg)
 	return _URC_NO_REASON;
 }
 
-// 0 frame pointers, 1 libgcc's unwinder; -1 until GORT_UNWIND is read
-// (benchmarks set it directly).
-int32	runtime_unwindmode = -1;
+// 0 frame pointers, 1 libgcc's unwinder (GORT_UNWIND=eh, read at boot by
+// runtime_parsedebugvars; benchmarks set it directly).
+int32	runtime_unwindmode;
 
 // The unwinder finds the unwind tables through dl_iterate_phdr, which
 // takes the dynamic loader's lock: with m->locks held, so that this
@@ -290,13 +290,8 @@ runtime_callers(uintptr *stk, int32 max)
 {
 	uintptr pc[MaxStack+16];
 	int32 n, i, j;
-	const char *v;
 
-	if(runtime_unwindmode < 0) {
-		v = getenv("GORT_UNWIND");
-		runtime_unwindmode = v != nil && strcmp(v, "eh") == 0;
-	}
-	n = runtime_unwindmode ? ehcallers(pc, nelem(pc)) : fpcallers(pc, nelem(pc));
+	n = runtime_unwindmode > 0 ? ehcallers(pc, nelem(pc)) : fpcallers(pc, nelem(pc));
 	for(i = 0; i < n && !inallocapi(pc[i]); i++)
 		;
 	if(i == n)

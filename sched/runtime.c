@@ -187,6 +187,10 @@ runtime_parsedebugvars(void)
 		runtime_gotraceback = 2;
 	else
 		runtime_gotraceback = runtime_atoi(p);
+	// The heap profiler's stack capture (mprof.c): read at boot, not on
+	// whichever thread samples first.
+	p = runtime_getenv("GORT_UNWIND");
+	runtime_unwindmode = p != nil && strcmp(p, "eh") == 0;
 	(void)eq;
 }
 
