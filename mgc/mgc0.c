@@ -1876,6 +1876,13 @@ runtime_updatememstats(void)
 	mstats.nmalloc += mstats.nfree;
 
 	mstats.total_alloc = mstats.alloc + runtime_mheap.largefree + smallfree;
+	// The running count must agree with the walk (go1.3, aea99eda, checks
+	// this under gctrace).
+	if(runtime_debug.gctrace && mstats.heap_alloc != mstats.alloc) {
+		runtime_printf("runtime: heap_alloc %llu, live blocks %llu\n",
+			(unsigned long long)mstats.heap_alloc, (unsigned long long)mstats.alloc);
+		runtime_throw("mstats skew");
+	}
 	mstats.heap_alloc = mstats.alloc;
 	mstats.heap_objects = mstats.nmalloc - mstats.nfree;
 }
