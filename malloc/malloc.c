@@ -281,8 +281,6 @@ runtime_free(void *v)
 
 	if(s->specials != nil)
 		runtime_freeallspecials(s, v, size);
-	if(runtime_debug.allocfreetrace)
-		runtime_tracefree(v, size);
 
 	c = mp->mcache;
 	if(sizeclass == 0) {
@@ -308,6 +306,10 @@ runtime_free(void *v)
 		MCache_Free(c, v, sizeclass, size);
 	}
 	mp->mallocing = 0;
+	// Traced out of the allocator, so that the trace may name the frames
+	// (mprof.c: not with mallocing set).
+	if(runtime_debug.allocfreetrace)
+		runtime_tracefree(v, size);
 }
 
 // Is small block v already free: on the freeing M's cache list for its

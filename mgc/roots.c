@@ -27,6 +27,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <sys/mman.h>
 
 #include "gort.h"
 #include "mgc0.h"
@@ -182,21 +183,56 @@ addseg(byte *p, uintptr n, void *arg)
 	nsegs++;
 }
 
+static uintptr	selfbase = ~(uintptr)0;	// load address of gort's object, found at boot
+
+// At boot, before any goroutine exists: where gort's own code is loaded.
+void
+runtime_rootsinit(void)
+{
+	Dl_info info;
+
+	if(dladdr((void*)runtime_rootsinit, &info) != 0)
+		selfbase = (uintptr)info.dli_fbase;
+}
+
 // List the data and bss of the loaded objects (gort's excepted), for the
 // next runtime_forallroots. Called with worldsema held, the world running.
+// dl_iterate_phdr takes the dynamic loader's lock, which a goroutine
+// preempted inside dlopen may hold: call it as a blocking system call,
+// with the P handed off, so that the holder can run (and so that this
+// goroutine is not stopped while it holds the lock).
 void
 runtime_snapshotroots(void)
 {
 	Walk w;
-	Dl_info info;
 
 	w.fn = addseg;
 	w.arg = nil;
-	w.self = ~(uintptr)0;
-	if(dladdr((void*)runtime_snapshotroots, &info) != 0)
-		w.self = (uintptr)info.dli_fbase;
+	w.self = selfbase;
 	nsegs = 0;
+	runtime_entersyscallblock();
 	dl_iterate_phdr(phdrcb, &w);
+	runtime_exitsyscall();
+}
+
+// Is all of [p, p+n) mapped? (A library dlclose'd since the snapshot is
+// not: skip it.) mincore fails with ENOMEM on an unmapped page.
+static bool
+mapped(byte *p, uintptr n)
+{
+	static byte vec[4096];	// one byte a page: 16 MB a call
+	uintptr lo, hi, k;
+
+	lo = (uintptr)p & ~(uintptr)4095;
+	hi = ROUND((uintptr)p + n, 4096);
+	for(; lo < hi; lo += k) {
+		k = hi - lo;
+		if(k > sizeof vec * 4096)
+			k = sizeof vec * 4096;
+		if(mincore((void*)lo, k, vec) != 0)
+			return false;
+	}
+	return true;
 }
 
 // Call fn for every global root range: the data and bss of the loaded
@@ -208,7 +244,8 @@ runtime_forallroots(void (*fn)(byte *p, uintptr n, void *arg), void *arg)
 	uint32 i;
 
 	for(i = 0; i < nsegs; i++)
-		fn(segs[i].lo, segs[i].hi - segs[i].lo, arg);
+		if(mapped(segs[i].lo, segs[i].hi - segs[i].lo))
+			fn(segs[i].lo, segs[i].hi - segs[i].lo, arg);
 	runtime_lock(&rootslock);
 	for(i = 0; i < nroots; i++)
 		fn(roots[i].lo, roots[i].hi - roots[i].lo, arg);

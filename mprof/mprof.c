@@ -262,23 +262,27 @@ unwindone(struct _Unwind_Context *ctx, void *arg)
 // runtime_parsedebugvars; benchmarks set it directly).
 int32	runtime_unwindmode;
 
-// The unwinder finds the unwind tables through dl_iterate_phdr, which
-// takes the dynamic loader's lock: with m->locks held, so that this
-// goroutine is not stopped while it holds it.
 __attribute__((noinline)) static int32
 ehcallers(uintptr *pc, int32 max)
 {
 	UnwindArg a = { pc, 0, max };
-	M *mp;
 
-	mp = runtime_m();
-	mp->locks++;
 	_Unwind_Backtrace(unwindone, &a);
-	mp->locks--;
 	// Drop ehcallers itself, to match fpcallers.
 	if(a.n > 0)
 		memmove(pc, pc+1, (a.n-1)*sizeof pc[0]);
 	return a.n > 0 ? a.n-1 : 0;
+}
+
+// May this goroutine block in a system call here (not inside the runtime)?
+static bool
+canblock(void)
+{
+	M *mp;
+
+	mp = runtime_m();
+	return mp != nil && mp->curg != nil && mp->curg != mp->g0 && mp->p != nil &&
+		mp->locks == 0 && mp->mallocing == 0 && mp->gcing == 0;
 }
 
 // The allocating call stack, without gort's own frames: everything above
@@ -291,7 +295,18 @@ runtime_callers(uintptr *stk, int32 max)
 	uintptr pc[MaxStack+16];
 	int32 n, i, j;
 
-	n = runtime_unwindmode > 0 ? ehcallers(pc, nelem(pc)) : fpcallers(pc, nelem(pc));
+	// The unwinder may take the dynamic loader's lock (dl_iterate_phdr),
+	// which a stopped or preempted goroutine may hold: call it only as a
+	// blocking system call, with the P handed off (so that the holder
+	// can run, and so that this goroutine is not stopped while it holds
+	// the lock), and never inside the runtime (m->locks: a sweep, the
+	// pause), where frame pointers do.
+	if(runtime_unwindmode > 0 && canblock()) {
+		runtime_entersyscallblock();
+		n = ehcallers(pc, nelem(pc));
+		runtime_exitsyscall();
+	} else
+		n = fpcallers(pc, nelem(pc));
 	for(i = 0; i < n && !inallocapi(pc[i]); i++)
 		;
 	if(i == n)
@@ -305,25 +320,23 @@ runtime_callers(uintptr *stk, int32 max)
 }
 
 // Print a stack, one frame a line, with the names the dynamic symbol
-// table gives (allocfreetrace). dladdr takes the dynamic loader's lock:
-// not in a stop-the-world pause (a stopped goroutine may hold it), and
-// elsewhere with m->locks held, so that this goroutine is not stopped
-// while it holds it.
+// table gives (allocfreetrace). dladdr takes the dynamic loader's lock,
+// which a stopped or preempted goroutine may hold: only as a blocking
+// system call (see runtime_callers); inside the runtime (a sweep, the
+// pause) the frames are printed without names.
 static void
 printstackframes(uintptr *stk, int32 nstk)
 {
 	Dl_info info;
 	int32 frame;
 	uintptr pc;
-	M *mp;
 
-	mp = runtime_m();
-	if(mp->gcing) {
+	if(!canblock()) {
 		for(frame = 0; frame < nstk; frame++)
 			runtime_printf("\t#%d %p\n", frame, (void*)stk[frame]);
 		return;
 	}
-	mp->locks++;
+	runtime_entersyscallblock();
 	for(frame = 0; frame < nstk; frame++) {
 		pc = stk[frame];
 		if(dladdr((void*)(pc-1), &info) != 0 && info.dli_sname != nil)
@@ -335,7 +348,7 @@ printstackframes(uintptr *stk, int32 nstk)
 		else
 			runtime_printf("\t#%d %p\n", frame, (void*)pc);
 	}
-	mp->locks--;
+	runtime_exitsyscall();
 }
 
 // ---- mallocs and frees --------------------------------------------------------------

@@ -269,6 +269,7 @@ runtime_schedinit(void)
 	runtime_ncpu = ncpu > 0 ? (int32)ncpu : 1;
 	runtime_parsedebugvars();
 	runtime_mallocinit();
+	runtime_rootsinit();
 	runtime_siginit();
 
 	p = runtime_getenv("GORT_STACKSIZE");

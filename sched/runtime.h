@@ -251,6 +251,7 @@ int32	runtime_gcount(void);
 // gort's own, plus the ranges registered with gort_add_roots.
 void	runtime_forallroots(void (*fn)(byte *p, uintptr n, void *arg), void *arg);
 void	runtime_snapshotroots(void);
+void	runtime_rootsinit(void);
 extern int32	runtime_unwindmode;	// heap profiler's stack capture: 0 frame pointers, 1 libgcc (mprof.c)
 
 // Scheduler calls (proc.c) for the runtime's own goroutines and blocking.

@@ -87,11 +87,14 @@ sighandler_segv(int sig, siginfo_t *info, void *ctx)
 	addr = (uintptr)info->si_addr;
 	sp = ((ucontext_t*)ctx)->uc_mcontext.gregs[REG_RSP];
 	// A fault in the guard page, or (a frame bigger than the guard page,
-	// in code built without -fstack-clash-protection) any fault while
-	// the goroutine's sp is below its stack.
+	// in code built without -fstack-clash-protection) a fault next to sp
+	// while sp is below the goroutine's stack (sanitizers' test for a
+	// stack overflow), and not on this M's own stack.
 	if(gp != nil && gp->stack0 != nil &&
 	   ((addr >= (uintptr)gp->stack0 - StackGuardPage && addr < (uintptr)gp->stack0) ||
-	    (sp < (uintptr)gp->stack0 && sp >= (uintptr)gp->stack0 - (1<<20)))) {
+	    (sp < (uintptr)gp->stack0 && sp >= (uintptr)gp->stack0 - (1<<20) &&
+	     addr + 512 > sp && addr < sp + 0xFFFF &&
+	     !(mp->g0stack != nil && sp >= (uintptr)mp->g0stack && sp < (uintptr)mp->g0stack + mp->g0stacksize)))) {
 		runtime_printf("runtime: goroutine stack exceeds %llu-byte limit\n", (unsigned long long)gp->stacksize);
 		runtime_printf("runtime: goroutine %lld: fault at %p, sp %p, below its stack [%p, %p)\n",
 			(long long)gp->goid, (void*)addr, (void*)sp, (void*)gp->stack0, (void*)((uintptr)gp->stack0 + gp->stacksize));
