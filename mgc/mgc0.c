@@ -419,67 +419,88 @@ enqueue(Obj obj, Workbuf **wbufp)
 	wbuf->obj[wbuf->nobj++] = obj;
 }
 
+// Find the block the word-aligned arena address obj points into: its
+// start, and where its bits are. False if obj is in no in-use block. The
+// bitmap answers first (a block start at obj, or a few words before it in
+// the same bitmap word); else the span table (MHeap_LookupMaybe, inlined).
+// Go writes this out by hand in both markonly and flushptrbuf.
+static inline bool
+blockof(byte *obj, byte **objp, uintptr **bitpp, uintptr *shiftp, uintptr *bitsp)
+{
+	byte *arena_start, *p;
+	uintptr *bitp, off, shift, xbits, j;
+	MSpan *s;
+
+	arena_start = runtime_mheap.arena_start;
+	off = (uintptr*)obj - (uintptr*)arena_start;
+	bitp = (uintptr*)arena_start - off/wordsPerBitmapWord - 1;
+	shift = off % wordsPerBitmapWord;
+	xbits = *bitp;
+	if(((xbits >> shift) & (bitAllocated|bitBlockBoundary)) != 0)
+		goto found;
+	for(j = shift; j-- > 0; ) {
+		if(((xbits>>j) & (bitAllocated|bitBlockBoundary)) != 0) {
+			obj -= (shift-j)*PtrSize;
+			shift = j;
+			goto found;
+		}
+	}
+	s = runtime_mheap.spans[((uintptr)obj - (uintptr)arena_start) >> PageShift];
+	if(s == nil || (uintptr)obj < s->start<<PageShift || obj >= s->limit || s->state != MSpanInUse)
+		return false;
+	p = (byte*)(s->start<<PageShift);
+	obj = s->sizeclass == 0 ? p : p + ((uintptr)(obj - p)/s->elemsize)*s->elemsize;
+	off = (uintptr*)obj - (uintptr*)arena_start;
+	bitp = (uintptr*)arena_start - off/wordsPerBitmapWord - 1;
+	shift = off % wordsPerBitmapWord;
+	xbits = *bitp;
+found:
+	*objp = obj;
+	*bitpp = bitp;
+	*shiftp = shift;
+	*bitsp = xbits >> shift;
+	return true;
+}
+
+// Set the mark bit of the block whose bits are at (bitp, shift), which the
+// caller saw allocated and unmarked. Returns false if another GC thread
+// marked it first.
+static inline bool
+setmarked(uintptr *bitp, uintptr shift)
+{
+	uintptr x;
+
+	if(work.nproc == 1) {
+		*bitp |= bitMarked<<shift;
+		return true;
+	}
+	for(;;) {
+		x = __atomic_load_n(bitp, __ATOMIC_RELAXED);
+		if(x & (bitMarked<<shift))
+			return false;
+		if(runtime_casp((void**)bitp, (void*)x, (void*)(x|(bitMarked<<shift))))
+			return true;
+	}
+}
+
 // markonly marks the block p points into (interior pointers count) if it
 // is allocated and unmarked, without queueing it for scanning. Returns
 // true if this call marked it. (Used for the span type tables.)
 static bool
-markonly(void *obj)
+markonly(void *p)
 {
-	byte *p;
-	uintptr *bitp, bits, shift, x, xbits, off, j;
-	MSpan *s;
+	byte *obj;
+	uintptr *bitp, shift, bits;
 
 	// Words outside the arena cannot be pointers.
-	if((byte*)obj < runtime_mheap.arena_start || (byte*)obj >= runtime_mheap.arena_used)
+	if((byte*)p < runtime_mheap.arena_start || (byte*)p >= runtime_mheap.arena_used)
 		return false;
-	obj = (void*)((uintptr)obj & ~((uintptr)PtrSize-1));
-
-	// At the start of a block?
-	off = (uintptr*)obj - (uintptr*)runtime_mheap.arena_start;
-	bitp = (uintptr*)runtime_mheap.arena_start - off/wordsPerBitmapWord - 1;
-	shift = off % wordsPerBitmapWord;
-	xbits = *bitp;
-	bits = xbits >> shift;
-	if((bits & (bitAllocated|bitBlockBoundary)) != 0)
-		goto found;
-
-	// A few words past the start? Look back within this bitmap word.
-	for(j = shift; j-- > 0; ) {
-		if(((xbits>>j) & (bitAllocated|bitBlockBoundary)) != 0) {
-			shift = j;
-			bits = xbits>>shift;
-			goto found;
-		}
-	}
-
-	// Otherwise the span table knows the start.
-	s = runtime_mheap.spans[((uintptr)obj - (uintptr)runtime_mheap.arena_start) >> PageShift];
-	if(s == nil || (uintptr)obj < s->start<<PageShift || (byte*)obj >= s->limit || s->state != MSpanInUse)
+	if(!blockof((byte*)((uintptr)p & ~((uintptr)PtrSize-1)), &obj, &bitp, &shift, &bits))
 		return false;
-	p = (byte*)(s->start<<PageShift);
-	obj = s->sizeclass == 0 ? p : p + ((uintptr)((byte*)obj - p)/s->elemsize)*s->elemsize;
-	off = (uintptr*)obj - (uintptr*)runtime_mheap.arena_start;
-	bitp = (uintptr*)runtime_mheap.arena_start - off/wordsPerBitmapWord - 1;
-	shift = off % wordsPerBitmapWord;
-	xbits = *bitp;
-	bits = xbits >> shift;
-
-found:
 	// Only allocated, unmarked blocks.
 	if((bits & (bitAllocated|bitMarked)) != bitAllocated)
 		return false;
-	if(work.nproc == 1)
-		*bitp |= bitMarked<<shift;
-	else {
-		for(;;) {
-			x = __atomic_load_n(bitp, __ATOMIC_RELAXED);
-			if(x & (bitMarked<<shift))
-				return false;
-			if(runtime_casp((void**)bitp, (void*)x, (void*)(x|(bitMarked<<shift))))
-				break;
-		}
-	}
-	return true;
+	return setmarked(bitp, shift);
 }
 
 // Intermediate buffers, as in Go: scanblock collects candidate pointers
@@ -556,8 +577,8 @@ maybehandoff(Scanbuf *sbuf)
 static void
 flushptrbuf(Scanbuf *sbuf)
 {
-	byte *p, *arena_start, *obj;
-	uintptr *bitp, bits, shift, j, x, xbits, off, nobj, n;
+	byte *arena_start, *obj;
+	uintptr *bitp, bits, shift, nobj, n;
 	MSpan *s;
 	Obj *wp;
 	Workbuf *wbuf;
@@ -585,67 +606,18 @@ flushptrbuf(Scanbuf *sbuf)
 	while(ptrbuf < ptrbuf_end) {
 		// In [arena_start, arena_used): scanblock checked.
 		obj = (byte*)((uintptr)(ptrbuf++)->p & ~((uintptr)PtrSize-1));
-
-		// Find the bits for this word.
-		off = (uintptr*)obj - (uintptr*)arena_start;
-		bitp = (uintptr*)arena_start - off/wordsPerBitmapWord - 1;
-		shift = off % wordsPerBitmapWord;
-		xbits = *bitp;
-		bits = xbits >> shift;
-
-		// Pointing at the start of a block?
-		if((bits & (bitAllocated|bitBlockBoundary)) != 0)
-			goto found;
-
-		// Just past the start? Look back within this bitmap word.
-		for(j = shift; j-- > 0; ) {
-			if(((xbits>>j) & (bitAllocated|bitBlockBoundary)) != 0) {
-				obj = obj - (shift-j)*PtrSize;
-				shift = j;
-				bits = xbits>>shift;
-				goto found;
-			}
-		}
-
-		// Otherwise the span table knows the start (MHeap_LookupMaybe,
-		// inlined).
-		s = runtime_mheap.spans[((uintptr)obj - (uintptr)arena_start) >> PageShift];
-		if(s == nil || (uintptr)obj < s->start<<PageShift || obj >= s->limit || s->state != MSpanInUse)
+		if(!blockof(obj, &obj, &bitp, &shift, &bits))
 			continue;
-		p = (byte*)(s->start<<PageShift);
-		obj = s->sizeclass == 0 ? p : p + ((uintptr)(obj - p)/s->elemsize)*s->elemsize;
-		off = (uintptr*)obj - (uintptr*)arena_start;
-		bitp = (uintptr*)arena_start - off/wordsPerBitmapWord - 1;
-		shift = off % wordsPerBitmapWord;
-		xbits = *bitp;
-		bits = xbits >> shift;
-
-	found:
-		// bits, bitp and shift now describe the block at obj. Only
-		// allocated, unmarked blocks matter.
-		if((bits & (bitAllocated|bitMarked)) != bitAllocated)
+		// Only allocated, unmarked blocks.
+		if((bits & (bitAllocated|bitMarked)) != bitAllocated || !setmarked(bitp, shift))
 			continue;
-		if(work.nproc == 1)
-			*bitp |= bitMarked<<shift;
-		else {
-			for(;;) {
-				x = __atomic_load_n(bitp, __ATOMIC_RELAXED);
-				if(x & (bitMarked<<shift))
-					goto continue_obj;
-				if(runtime_casp((void**)bitp, (void*)x, (void*)(x|(bitMarked<<shift))))
-					break;
-			}
-		}
-
 		// No pointers in it: no need to scan it.
 		if((bits & bitScan) == 0)
 			continue;
-
 		s = runtime_mheap.spans[((uintptr)obj - (uintptr)arena_start) >> PageShift];
 		PREFETCH(obj);
 		*wp++ = (Obj){obj, s->elemsize, 0};
 		nobj++;
-	continue_obj:;
 	}
 
 	sbuf->wp = wp;
@@ -1141,13 +1113,32 @@ static struct
 
 static uint32	nbgsweep;	// spans swept by bgsweep since the last gc (atomic)
 
+// Sweep s of the snapshot if it needs it and this thread claims it.
+// Returns the pages it gave back to the heap (0 if it stayed in use), or
+// −1 if it was not swept here. A span not in use is only stamped swept.
+static intptr
+trysweep(MSpan *s, uint32 sg)
+{
+	intptr npages;
+
+	if(s->state != MSpanInUse) {
+		s->sweepgen = sg;
+		return -1;
+	}
+	if(s->sweepgen != sg-2 || !runtime_cas(&s->sweepgen, sg-2, sg-1))
+		return -1;
+	npages = s->npages;	// before the sweep: s may go back to the heap
+	if(!MSpan_Sweep(s))
+		npages = 0;
+	return npages;
+}
+
 // Sweep one span. Returns the pages it gave back to the heap (0 if it
 // stayed in use), or −1 when there is nothing left to sweep.
 intptr
 runtime_sweepone(void)
 {
 	M *mp;
-	MSpan *s;
 	uint32 idx, sg;
 	intptr npages;
 
@@ -1163,16 +1154,9 @@ runtime_sweepone(void)
 			mp->locks--;
 			return -1;
 		}
-		s = sweep.spans[idx];
-		if(s->state != MSpanInUse) {
-			s->sweepgen = sg;
+		npages = trysweep(sweep.spans[idx], sg);
+		if(npages < 0)
 			continue;
-		}
-		if(s->sweepgen != sg-2 || !runtime_cas(&s->sweepgen, sg-2, sg-1))
-			continue;
-		npages = s->npages;
-		if(!MSpan_Sweep(s))
-			npages = 0;
 		mp->locks--;
 		return npages;
 	}
@@ -1215,20 +1199,9 @@ bgsweep(void *arg)
 static void
 sweepspan(ParFor *desc, uint32 idx)
 {
-	MSpan *s;
-	uint32 sg;
-
 	USED(desc);
-	s = sweep.spans[idx];
-	sg = runtime_mheap.sweepgen;
-	if(s->state != MSpanInUse) {
-		s->sweepgen = sg;
-		return;
-	}
-	if(s->sweepgen == sg-2 && runtime_cas(&s->sweepgen, sg-2, sg-1)) {
-		MSpan_Sweep(s);
+	if(trysweep(sweep.spans[idx], runtime_mheap.sweepgen) >= 0)
 		runtime_xadd(&npausesweep, 1);
-	}
 }
 
 // Lower next_gc by what a sweep freed, times (GOGC+100)/100: at the end

@@ -7,6 +7,7 @@
 #include "testutil.h"
 #include "mgc0.h"
 #include "malloc.h"
+#include "spanutil.h"
 
 // GORT_SOAK=k (meson -Dstress=true sets it) runs the torture and the
 // sweep stress k times longer.
@@ -17,15 +18,6 @@ soak(void)
 	int k = v != NULL ? atoi(v) : 1;
 
 	return k < 1 ? 1 : k;
-}
-
-// Finish the current sweep now (bgsweep's work), so that the heap's bits
-// and lists are final.
-static void
-finishsweep(void)
-{
-	while(runtime_sweepone() != -1)
-		;
 }
 
 typedef struct Find Find;

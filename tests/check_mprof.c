@@ -14,6 +14,7 @@
 
 #include "testutil.h"
 #include "malloc.h"
+#include "spanutil.h"
 
 enum { MaxRec = 4096 };
 static GortMemProfileRecord recs[MaxRec];
@@ -55,13 +56,6 @@ counts(const char *fn)
 		(long long)c_.freebytes, (long long)(ao), (long long)(ab), (long long)(fo), (long long)(fb));	\
 } while(0)
 
-// Finish the current sweep (what bgsweep would do).
-static void
-finishsweep(void)
-{
-	while(runtime_sweepone() != -1)
-		;
-}
 
 // ---- the allocating functions ---------------------------------------------------------
 

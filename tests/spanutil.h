@@ -1,5 +1,5 @@
-// Span helpers shared by the allocator-layer suites (check_mheap,
-// check_mcentral).
+// Span helpers shared by the suites that look inside the heap
+// (check_mheap, check_mcentral, check_mgc, check_mprof).
 #ifndef GORT_SPANUTIL_H
 #define GORT_SPANUTIL_H
 
@@ -22,6 +22,15 @@ onlist(MSpan *list, MSpan *s)
 		if(x == s)
 			return true;
 	return false;
+}
+
+// Finish the current sweep now (bgsweep's work), so that the heap's bits,
+// lists and profile counts are final. From a goroutine.
+static inline void
+finishsweep(void)
+{
+	while(runtime_sweepone() != -1)
+		;
 }
 
 #endif
