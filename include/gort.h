@@ -6,18 +6,18 @@
  * Everything here is named gort_*; everything else in the library is hidden.
  * The Go name each call stands for is given beside it.
  *
- * Threads: call gort only from the thread that called gort_main and from
- * goroutines started with gort_go. Calling in from any other thread is a
- * fatal error ("fatal error: gort: call from a thread the runtime did not
- * create").
+ * Threads: call gort only from goroutines: the main goroutine (gort_main's
+ * fn) and those started with gort_go. A call from any other thread,
+ * gort_main's caller included, is a fatal error ("fatal error: gort: call
+ * from a thread the runtime did not create"); a call before gort_main is
+ * "fatal error: gort: runtime not started (call gort_main first)".
  *
  * Memory from libc malloc is not scanned by the collector: a pointer to a
  * gort object kept only in malloc'd memory does not keep it alive (register
  * such memory with gort_add_roots).
  *
- * Subsystems land one issue at a time; a call whose subsystem has not
- * landed yet fails loudly with "fatal error: gort_x: not implemented" and
- * exit status 2. See README.md, "Status".
+ * Every subsystem has landed (README.md, "Status"). Misuse is a fatal
+ * error: "fatal error: <what>" on stderr and exit status 2.
  */
 #ifndef GORT_H
 #define GORT_H

@@ -18,6 +18,7 @@ byte	runtime_zerobase[PtrSize] __attribute__((aligned(16)));
 static void*	largealloc(uint32 flag, uintptr *sizep);
 static bool	isfreeblock(MCache *c, MSpan *s, void *v);
 static void	settype(void *v, uintptr typ);
+static void	cleartype(MSpan *s, void *v);
 
 // Should this allocation be sampled for the heap profile? If so, pick the
 // next sample point (go1.3's profilealloc, without the MProf_Malloc call,
@@ -242,6 +243,24 @@ runtime_free(void *v)
 		runtime_printf("runtime: free %p: not an allocated block\n", v);
 		runtime_throw("free runtime_mlookup");
 	}
+	// Free only into a swept span: freeing into an unswept one would
+	// corrupt its mark bits. Sweep before the checks below: if that
+	// sweep frees v itself (garbage the caller still had in memory the
+	// collector does not scan), v is free by the time we look, and a
+	// check made before the sweep would let it onto two free lists. The
+	// caller must hold m->locks around EnsureSwept (go1.3 follow-up
+	// 6e612ae0).
+	mp->locks++;
+	if(runtime_atomicload(&s->sweepgen) != runtime_atomicload(&runtime_mheap.sweepgen)) {
+		MSpan_EnsureSwept(s);
+		// That sweep may have given the whole span back to the heap.
+		if(!runtime_mlookup(v, nil, nil, &s)) {
+			runtime_printf("runtime: free %p: block was freed by the collector\n", v);
+			runtime_throw("free: double free");
+		}
+	}
+	mp->locks--;
+
 	// Only block starts have bits in the heap bitmap (no divide needed
 	// to find the block). Go does not check this.
 	bits = runtime_getbits(v);
@@ -272,13 +291,6 @@ runtime_free(void *v)
 		runtime_throw("freeing tiny object");
 	}
 
-	// Free only into a swept span: freeing into an unswept one would
-	// corrupt its mark bits. The caller must hold m->locks around
-	// EnsureSwept (go1.3 follow-up 6e612ae0).
-	mp->locks++;
-	MSpan_EnsureSwept(s);
-	mp->locks--;
-
 	if(s->specials != nil)
 		runtime_freeallspecials(s, v, size);
 
@@ -302,6 +314,10 @@ runtime_free(void *v)
 		// markfreed before MCache_Free, which may give the span back
 		// to the heap and change the bitmap further.
 		runtime_markfreed(v, size);
+		// Forget the block's type, as the sweeper does: a later untyped
+		// allocation of this slot would otherwise be scanned with the
+		// old type's ptrmask, and what it points to would be freed.
+		cleartype(s, v);
 		c->local_nsmallfree[sizeclass]++;
 		MCache_Free(c, v, sizeclass, size);
 	}
@@ -470,6 +486,48 @@ runtime_purgecachedstats(MCache *c)
 	}
 }
 
+// GORT_ARENA_MAX: the size of the heap arena, read at boot. By default
+// (and at most) MaxMem, 128 GB of address space, reserved but committed
+// only as the heap grows. A smaller arena caps the heap: past it,
+// MHeap_Grow fails and the allocation is Go's "out of memory". It also
+// shrinks the reservation, so that gort can run under `ulimit -v`. The
+// value is in bytes, optionally with Go's GOMEMLIMIT suffixes (B, KiB,
+// MiB, GiB, TiB), and is rounded up to a multiple of HeapAllocChunk
+// (1 MB, at least one): then the bitmap and the spans map, which grow in
+// chunks, stay inside their parts of the reservation. Anything else is
+// fatal, as a malformed GOMEMLIMIT is in Go.
+static uintptr
+arenamax(void)
+{
+	static const struct { const char *suffix; uint32 shift; } units[] = {
+		{"", 0}, {"B", 0}, {"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40},
+	};
+	const char *p, *s;
+	uint64 n;
+	uint32 i;
+
+	p = runtime_getenv("GORT_ARENA_MAX");
+	if(p == nil || p[0] == '\0')
+		return MaxMem;
+	n = 0;
+	for(s = p; *s >= '0' && *s <= '9'; s++)
+		if(n <= MaxMem)	// saturates past MaxMem without overflowing
+			n = n*10 + (*s - '0');
+	for(i = 0; s != p && i < nelem(units); i++)
+		if(strcmp(s, units[i].suffix) == 0)
+			break;
+	if(s == p || i == nelem(units)) {
+		runtime_printf("runtime: GORT_ARENA_MAX=%s: want a number of bytes, optionally with B, KiB, MiB, GiB or TiB\n", p);
+		runtime_throw("malformed GORT_ARENA_MAX");
+	}
+	if(n > (MaxMem >> units[i].shift))
+		return MaxMem;
+	n <<= units[i].shift;
+	if(n == 0)
+		n = 1;
+	return ROUND(n, HeapAllocChunk);
+}
+
 // Set up the arena: one contiguous reservation, laid out low to high as
 //	spans map (8 bytes per page) | heap bitmap (4 bits per word) | arena
 // with the bitmap growing down from arena_start. Go asks for the
@@ -490,7 +548,7 @@ runtime_mallocinit(void)
 	if(runtime_class_to_size[TinySizeClass] != TinySize)
 		runtime_throw("bad TinySizeClass");
 
-	arena_size = MaxMem;
+	arena_size = arenamax();
 	bitmap_size = arena_size / (sizeof(void*)*8/4);
 	spans_size = arena_size / PageSize * sizeof(runtime_mheap.spans[0]);
 	spans_size = ROUND(spans_size, PageSize);
@@ -503,8 +561,11 @@ runtime_mallocinit(void)
 	}
 	if(p == nil)
 		p = runtime_SysReserve(nil, total);
-	if(p == nil)
+	if(p == nil) {
+		runtime_printf("runtime: cannot reserve %llu bytes for the arena (ulimit -v? GORT_ARENA_MAX makes it smaller)\n",
+			(unsigned long long)total);
 		runtime_throw("runtime: cannot reserve arena virtual address space");
+	}
 
 	// PageSize may exceed the OS page: we asked for PageSize more.
 	p = (byte*)ROUND((uintptr)p, PageSize);
@@ -669,6 +730,25 @@ settype(void *v, uintptr typ)
 	default:
 		runtime_throw("settype: bad span type compression");
 	}
+	runtime_unlock(&settype_lock);
+}
+
+// Clear the type record of small block v of span s (being freed). Under
+// settype_lock: another P may be allocating from s and rewriting its
+// table (Bytes -> Words) at the same time.
+static void
+cleartype(MSpan *s, void *v)
+{
+	uintptr ofs;
+
+	if(s->types.compression != MTypes_Words && s->types.compression != MTypes_Bytes)
+		return;
+	runtime_lock(&settype_lock);
+	ofs = ((uintptr)v - (s->start<<PageShift)) / s->elemsize;
+	if(s->types.compression == MTypes_Words)
+		((uintptr*)s->types.data)[ofs] = 0;
+	else if(s->types.compression == MTypes_Bytes)
+		((byte*)s->types.data)[8*sizeof(uintptr) + ofs] = 0;
 	runtime_unlock(&settype_lock);
 }
 

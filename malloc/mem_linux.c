@@ -9,7 +9,11 @@
 // that users with `ulimit -v` can run. gort lives in a C process whose
 // other allocators map memory too, so it truly reserves the whole range
 // (PROT_NONE, MAP_NORESERVE: no commit charge) and SysMap commits inside
-// that reservation. Nothing else can then land in the arena.
+// that reservation. Nothing else can then land in the arena. The
+// reservation still counts against `ulimit -v`; GORT_ARENA_MAX makes it
+// (and the heap) smaller (malloc.c, arenamax). When the arena is full,
+// MHeap_Grow reports Go's "out of memory"; when the OS refuses to commit
+// pages (ENOMEM), SysMap throws "runtime: out of memory", as Go 1.3 does.
 
 #include <errno.h>
 #include <sys/mman.h>

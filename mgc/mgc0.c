@@ -846,16 +846,19 @@ markroot(ParFor *desc, uint32 i)
 		break;
 
 	case RootSpanTypes:
-		// Check that all spans are swept, and keep their type tables.
+		// Check that every span is swept, in use or not (the heap
+		// stamps the spans it makes or reuses, and the sweep stamps
+		// the free and dead ones), and keep the type tables.
 		sg = runtime_mheap.sweepgen;
 		for(si = 0; si < runtime_mheap.nspan; si++) {
 			s = runtime_mheap.allspans[si];
-			if(s->state != MSpanInUse)
-				continue;
 			if(s->sweepgen != sg) {
-				runtime_printf("runtime: sweep %u mheap.sweepgen %u\n", s->sweepgen, sg);
+				runtime_printf("runtime: span %p state %d sweepgen %u mheap.sweepgen %u\n",
+					(void*)s, s->state, s->sweepgen, sg);
 				runtime_throw("gc: unswept span");
 			}
+			if(s->state != MSpanInUse)
+				continue;
 			if(s->types.compression == MTypes_Words || s->types.compression == MTypes_Bytes)
 				markonly((byte*)s->types.data);
 			for(sp = s->specials; sp != nil; sp = sp->next) {
@@ -901,9 +904,13 @@ gchelperstart(void)
 // scheduler may install a hook instead.
 void	(*runtime_gchelper_testhook)(void);
 
+void	(*runtime_gchelper_donehook)(uint32 ndone, uint32 nproc);
+
 void
 runtime_gchelper(void)
 {
+	uint32 nproc, n;
+
 	if(runtime_gchelper_testhook != nil) {
 		runtime_gchelper_testhook();
 		return;
@@ -922,7 +929,14 @@ runtime_gchelper(void)
 		runtime_osyield();
 	runtime_parfordo(work.sweepfor);
 	runtime_m()->gcing = 0;
-	if(runtime_xadd(&work.ndone, +1) == work.nproc-1)
+	// Read nproc before counting ourselves done: once the last helper is
+	// counted, gc may return and the next collection set a new nproc
+	// while this helper is still between the two lines (go1.3 does so).
+	nproc = work.nproc;
+	n = runtime_xadd(&work.ndone, +1);
+	if(runtime_gchelper_donehook != nil)
+		runtime_gchelper_donehook(n, nproc);	// tests: a helper descheduled here
+	if(n == nproc-1)
 		runtime_notewakeup(&work.alldone);
 }
 
@@ -1629,7 +1643,12 @@ runfinq(void *arg)
 		finq = nil;
 		if(fb == nil) {
 			fingwait = true;
+			// Parked, it is no sign of life; running finalizers
+			// (which may block, or collect), it is a goroutine like
+			// any other (go1.3).
+			runtime_g()->isbackground = true;
 			runtime_parkunlock(&finlock, "finalizer wait");
+			runtime_g()->isbackground = false;
 			continue;
 		}
 		runtime_unlock(&finlock);
@@ -1663,7 +1682,6 @@ wakefing(void)
 		fingwake = false;
 		if(fing == nil) {
 			fing = runtime_newproc1(runfinq, nil, true);
-			fing->isbackground = true;	// waiting for finalizers is no deadlock
 		} else if(fingwait) {
 			fingwait = false;
 			gp = fing;

@@ -317,6 +317,14 @@ MHeap_Grow(MHeap *h, uintptr npage)
 	MSpan *s;
 	PageID p;
 
+	// More than the whole arena can never fit (and rounding it below
+	// could overflow: largealloc passes up to 2^51-1 pages).
+	if(npage > (uintptr)(h->arena_end - h->arena_start)>>PageShift) {
+		runtime_printf("runtime: out of memory: cannot allocate %llu-byte block (%llu in use)\n",
+			(unsigned long long)npage<<PageShift, (unsigned long long)mstats.heap_sys);
+		return false;
+	}
+
 	// Ask for big chunks (a multiple of 16 pages, at least 1 MB), to
 	// keep the number of OS mappings and calls down.
 	npage = (npage+15)&~(uintptr)15;

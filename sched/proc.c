@@ -115,6 +115,15 @@ static Note maindone;
 static uint32 mainexited;	// no deadlock reports once main has returned (atomic)
 static int32 nmnext;
 
+// Ms whose threads the template thread is to create (newm).
+static struct
+{
+	Lock	lock;		// protects head, tail
+	M*	head;		// linked through schedlink
+	M*	tail;
+	uint32	wake;		// futex word: work queued (atomic)
+} templ;
+
 static void	runqput(P*, G*);
 static G*	runqget(P*);
 static bool	runqputslow(P*, G*, uint32, uint32);
@@ -126,6 +135,12 @@ static void	procresize(int32);
 static void	acquirep(P*);
 static P*	releasep(void);
 static void	newm(void(*)(void), P*, M*);
+static void	newosproc(M*);
+static void	starttemplatethread(void);
+static void	forkprepare(void);
+static void	forkparent(void);
+static void	forkchild(void);
+static void*	mstart(void*);
 static void	stopm(void);
 static void	startm(P*, bool);
 static void	handoffp(P*);
@@ -271,6 +286,8 @@ runtime_schedinit(void)
 	runtime_mallocinit();
 	runtime_rootsinit();
 	runtime_siginit();
+	if(pthread_atfork(forkprepare, forkparent, forkchild) != 0)
+		runtime_throw("runtime: pthread_atfork failed");
 
 	p = runtime_getenv("GORT_STACKSIZE");
 	if(p != nil && (n = runtime_atoi(p)) > 0)
@@ -319,6 +336,7 @@ gort_main(void (*fn)(void *), void *arg)
 
 	p = releasep();
 	runtime_setm(nil);
+	starttemplatethread();
 	newm(nil, p, &runtime_m0);
 	startsysmon();
 
@@ -396,14 +414,12 @@ mstart(void *arg)
 }
 
 // Create a new M (mp, or a fresh one). It will start off with a call to
-// fn, then acquire p (or stop, for a GC helper).
+// fn, then acquire p (or stop, for a GC helper). The M is counted at once
+// (mcount: checkdead must see it); its thread is created by the template
+// thread (below), never by the caller.
 static void
 newm(void (*fn)(void), P *p, M *mp)
 {
-	pthread_t th;
-	pthread_attr_t attr;
-	int err;
-
 	if(mp == nil)
 		mp = runtime_persistentalloc(sizeof(M), CacheLineSize, &mstats.other_sys);
 	memset(mp, 0, sizeof *mp);
@@ -414,6 +430,24 @@ newm(void (*fn)(void), P *p, M *mp)
 	mp->nextp = p;
 	mp->mstartfn = fn;
 	mcommoninit(mp);
+	runtime_lock(&templ.lock);
+	mp->schedlink = nil;
+	if(templ.tail != nil)
+		templ.tail->schedlink = mp;
+	else
+		templ.head = mp;
+	templ.tail = mp;
+	runtime_unlock(&templ.lock);
+	if(runtime_cas(&templ.wake, 0, 1))
+		runtime_futexwakeup(&templ.wake, 1);
+}
+
+static void
+newosproc(M *mp)
+{
+	pthread_t th;
+	pthread_attr_t attr;
+	int err;
 
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -424,6 +458,56 @@ newm(void (*fn)(void), P *p, M *mp)
 		runtime_printf("runtime: failed to create new OS thread (have %d already; errno=%d)\n", sched.mcount, err);
 		runtime_throw("newosproc");
 	}
+}
+
+// The template thread (Go 1.10's templateThread, for the same reason):
+// a plain thread that holds no P, no lock and no runtime state, and only
+// creates the threads of the Ms that newm queues. pthread_create takes
+// libc's locks (malloc's, for the new thread's TLS); a goroutine may be
+// stopped by the suspension signal while it holds one of them, and stays
+// stopped until some M runs it. Were the thread created by the M that
+// restarts the world (or that hands off its P), that M would wait for the
+// lock while holding a P the stopped goroutine may need: a deadlock at
+// GOMAXPROCS=1. Here only this thread waits, and the world goes on.
+static void*
+templatethread(void *arg)
+{
+	M *mp;
+
+	USED(arg);
+	for(;;) {
+		if(runtime_xchg(&templ.wake, 0) == 0)
+			runtime_futexsleep(&templ.wake, 0, -1);
+		for(;;) {
+			runtime_lock(&templ.lock);
+			mp = templ.head;
+			if(mp != nil) {
+				templ.head = mp->schedlink;
+				if(templ.head == nil)
+					templ.tail = nil;
+				mp->schedlink = nil;
+			}
+			runtime_unlock(&templ.lock);
+			if(mp == nil)
+				break;
+			newosproc(mp);
+		}
+	}
+	return nil;
+}
+
+static void
+starttemplatethread(void)
+{
+	pthread_t th;
+	pthread_attr_t attr;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64<<10);
+	if(pthread_create(&th, &attr, templatethread, nil) != 0)
+		runtime_throw("runtime: cannot create the template thread");
+	pthread_attr_destroy(&attr);
 }
 
 // Stops execution of the current M until new work is available.
@@ -912,8 +996,6 @@ runtime_entersyscallblock(void)
 	gp->status = Gsyscall;
 	p = releasep();
 	handoffp(p);
-	if(gp->isbackground)	// a blocked background G is no sign of life
-		incidlelocked(1);
 	mp->locks--;
 }
 
@@ -953,8 +1035,6 @@ runtime_exitsyscall(void)
 	mp = runtime_m();
 	mp->locks++;
 	gp = mp->curg;
-	if(gp->isbackground)
-		incidlelocked(-1);
 	gp->waitsince = 0;
 	if(exitsyscallfast()) {
 		mp->p->syscalltick++;
@@ -996,10 +1076,20 @@ bool
 runtime_notetsleepg(Note *n, int64 ns)
 {
 	bool res;
+	G *gp;
 
 	__builtin_unwind_init();	// spill callee-saved registers for the collector
+	gp = runtime_g();
 	runtime_entersyscallblock();
+	// A background G asleep here waits for work (timers, the
+	// scavenger's tick): no sign of life for the deadlock detector. Any
+	// other blocking call is work in progress, background G or not (the
+	// root listing of a collection that the finalizer goroutine runs).
+	if(gp->isbackground)
+		incidlelocked(1);
 	res = runtime_notetsleep(n, ns);
+	if(gp->isbackground)
+		incidlelocked(-1);
 	runtime_exitsyscall();
 	return res;
 }
@@ -1218,6 +1308,172 @@ runtime_semrelease(Sema *s)
 	}
 	s->count++;
 	runtime_unlock(&s->lock);
+}
+
+// Take s only if that needs no wait.
+bool
+runtime_semtryacquire(Sema *s)
+{
+	bool ok;
+
+	runtime_lock(&s->lock);
+	ok = s->count > 0;
+	if(ok)
+		s->count--;
+	runtime_unlock(&s->lock);
+	return ok;
+}
+
+// ---- fork ------------------------------------------------------------------------
+//
+// A goroutine may call fork() (to exec a program) while others allocate
+// and collect. Between glibc's prepare and parent steps the forking
+// thread holds every malloc arena lock and the stdio list lock. Were it
+// stopped there by the suspension signal (stop-the-world, preemption),
+// the next thread creation or malloc anywhere would wait for it forever.
+// So, as Go's syscall.ForkLock keeps exec'ing children apart from the
+// rest, the atfork handlers close the window: prepare takes worldsema
+// (no stop-the-world, hence no collection, until the fork is over), then
+// leaves its P as a blocking system call does (so it can never be
+// suspended, and a goroutine that a signal stopped earlier while holding
+// one of those locks gets a P to finish and release it). The parent
+// handler gives both back. The goroutine waits for both on its own thread
+// (glibc's fork must end on the thread it began on). The child has one thread and a copy
+// of a runtime whose other threads are gone: it may exec or _exit, and
+// any gort call there is fatal (runtime_badm).
+// Sleep on this M until whichever M schedules gp (queued, or to be
+// readied, with gp->lockedm = this M) hands it a P; then run gp again
+// here. gp's frames and registers stay on its stack for the collector.
+// sched locked on entry (it was when gp was made findable); no P.
+static void
+sleeplocked(M *mp, G *gp)
+{
+	uintptr sp;
+
+	__builtin_unwind_init();
+	__asm__ volatile("movq %%rsp, %0" : "=r"(sp));
+	gp->sched.sp = sp;
+	sched.nmidlelocked++;	// startlockedm counts it back
+	runtime_unlock(&sched.lock);
+	runtime_notesleep(&mp->park);
+	runtime_noteclear(&mp->park);
+	acquirep(mp->nextp);
+	mp->nextp = nil;
+	gp->status = Grunning;
+	gp->lockedm = nil;
+	mp->lockedg = nil;
+	mp->curg = gp;
+	gp->m = mp;
+}
+
+// Detach gp from mp, locked to it. sched locked.
+static void
+lockdetach(M *mp, G *gp, uint32 status)
+{
+	gp->status = status;
+	gp->m = nil;
+	gp->lockedm = mp;
+	mp->lockedg = gp;
+	mp->curg = nil;
+}
+
+// semacquire that never changes the goroutine's thread: it waits on its
+// own M, with its P handed off.
+static void
+semacquireinplace(Sema *s)
+{
+	M *mp;
+	G *gp;
+	P *p;
+
+	mp = runtime_m();
+	gp = mp->curg;
+	runtime_lock(&s->lock);
+	if(s->count > 0) {
+		s->count--;
+		runtime_unlock(&s->lock);
+		return;
+	}
+	mp->locks++;
+	gp->schedlink = nil;
+	if(s->tail)
+		s->tail->schedlink = gp;
+	else
+		s->head = gp;
+	s->tail = gp;
+	gp->waitreason = "semacquire";
+	p = releasep();
+	runtime_lock(&sched.lock);
+	lockdetach(mp, gp, Gwaiting);
+	runtime_unlock(&s->lock);	// semrelease may ready gp from now on
+	runtime_unlock(&sched.lock);
+	handoffp(p);
+	runtime_lock(&sched.lock);
+	sleeplocked(mp, gp);
+	mp->locks--;
+}
+
+// exitsyscall that never changes the goroutine's thread.
+static void
+exitsyscallinplace(void)
+{
+	M *mp;
+	G *gp;
+
+	mp = runtime_m();
+	mp->locks++;
+	gp = mp->curg;
+	gp->waitsince = 0;
+	if(!exitsyscallfast()) {
+		runtime_lock(&sched.lock);
+		lockdetach(mp, gp, Grunnable);
+		globrunqput(gp);
+		runtime_notewakeup_sysmon();	// it starts an M if a P idles
+		sleeplocked(mp, gp);
+	}
+	mp->p->syscalltick++;
+	gp->status = Grunning;
+	gp->syscallsp = 0;
+	mp->locks--;
+}
+
+static void
+forkprepare(void)
+{
+	M *mp;
+	G *gp;
+
+	mp = runtime_m();
+	if(mp == nil || (gp = mp->curg) == nil || runtime_g() != gp ||
+	   mp->locks != 0 || mp->mallocing != 0 || mp->gcing != 0)
+		return;	// not a goroutine's own code (a thread gort did not create)
+	// Waiting here, the goroutine stays on its thread (glibc's fork goes
+	// on where it started), and no libc lock is held yet.
+	semacquireinplace(&runtime_worldsema);
+	gp->forking = true;
+	__builtin_unwind_init();
+	runtime_entersyscallblock();
+}
+
+static void
+forkparent(void)
+{
+	M *mp;
+	G *gp;
+
+	mp = runtime_m();
+	if(mp == nil || (gp = mp->curg) == nil || !gp->forking)
+		return;
+	exitsyscallinplace();
+	gp->forking = false;
+	runtime_semrelease(&runtime_worldsema);
+}
+
+static void
+forkchild(void)
+{
+	runtime_forkchild = true;
+	runtime_setm(nil);	// every gort call now dies in runtime_badm
 }
 
 // Stop every other P. The caller holds worldsema and has set m->gcing.

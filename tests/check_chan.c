@@ -177,10 +177,9 @@ GORT_TEST(test_close)
 			__atomic_store_n(&woke_closed, 0, __ATOMIC_SEQ_CST);
 			for(i = 0; i < 10; i++)
 				gort_go(waiter, NULL);
-			gort_sleep(2000000);	// let them block
+			wait_blocked(10, waiter, "chan receive");
 			gort_chan_close(cc);
-			for(i = 0; i < 1000 && __atomic_load_n(&woke_closed, __ATOMIC_SEQ_CST) < 10; i++)
-				gort_sleep(1000000);
+			WAIT_UNTIL(__atomic_load_n(&woke_closed, __ATOMIC_SEQ_CST) >= 10);
 			ck_assert_uint_eq(__atomic_load_n(&woke_closed, __ATOMIC_SEQ_CST), 10);
 		}
 	}
@@ -529,7 +528,7 @@ GORT_TEST(test_nonblocking_with_waiters)
 		x = 1;
 		ck_assert(gort_chan_trysend(nbc, &x));
 		gort_go(nbsender, (void*)(intptr_t)2);
-		gort_sleep(1000000);
+		wait_blocked(1, nbsender, "chan send");
 		ck_assert(gort_chan_tryrecv(nbc, &v, &closed));
 		ck_assert_int_eq(v, 1);
 		ck_assert(gort_chan_recv(nbc, &v));
@@ -588,12 +587,12 @@ GORT_TEST(test_close_discarding_receivers)
 		__atomic_store_n(&dcwoke, 0, __ATOMIC_SEQ_CST);
 		for(i = 0; i < 20; i++)
 			gort_go(discard_waiter, NULL);
+		wait_blocked(20, discard_waiter, "chan receive");
 		v = 5;
 		gort_chan_send(dc, &v);	// one of them takes it and discards it
-		gort_sleep(1000000);
+		ck_assert_int_eq(count_blocked(discard_waiter, "chan receive"), 19);
 		gort_chan_close(dc);
-		for(i = 0; i < 1000 && __atomic_load_n(&dcwoke, __ATOMIC_SEQ_CST) < 19; i++)
-			gort_sleep(1000000);
+		WAIT_UNTIL(__atomic_load_n(&dcwoke, __ATOMIC_SEQ_CST) >= 19);
 		ck_assert_uint_eq(__atomic_load_n(&dcwoke, __ATOMIC_SEQ_CST), 19);
 		for(i = 0; i < 3; i++) {
 			v = -1;
@@ -667,7 +666,7 @@ fillchan(GortChan *c, int n)
 
 enum { NPAIR = 4, NGC = 12 };
 static GortChan *gcping[NPAIR], *gcpong[NPAIR], *gcdone;
-static uint32_t gcbad, gcstop;
+static uint32_t gcbad, gcstop, gcprogress;
 static long gcrounds;
 
 static void
@@ -696,6 +695,7 @@ gcpinger(void *arg)
 		gort_chan_send(gcping[id], &o);
 		if(!gort_chan_recv(gcpong[id], &o) || !objok(o, i * 2 + 1))
 			__atomic_store_n(&gcbad, 1, __ATOMIC_SEQ_CST);
+		__atomic_add_fetch(&gcprogress, 1, __ATOMIC_SEQ_CST);
 	}
 	__atomic_add_fetch(&gcrounds, i, __ATOMIC_SEQ_CST);
 	gort_chan_close(gcping[id]);
@@ -714,7 +714,7 @@ GORT_TEST(test_gc_sees_channel_contents)
 		c = gort_chan_make(sizeof(Obj*), 64);
 		fillchan(c, 64);
 		gort_go(gcsender, c);
-		gort_sleep(1000000);
+		wait_blocked(1, gcsender, "chan send");
 		gort_gc();
 		churn();
 		gort_gc();
@@ -740,12 +740,15 @@ GORT_TEST(test_gc_sees_channel_contents)
 			gort_go(gcponger, (void*)(intptr_t)i);
 			gort_go(gcpinger, (void*)(intptr_t)i);
 		}
-		// Sleep between collections: under GOMAXPROCS 1 a goroutine that
-		// never blocks lets the others run only when sysmon preempts it.
+		// Between collections, wait (yielding) for a round trip of some
+		// pair: under GOMAXPROCS 1 a goroutine that never blocks lets the
+		// others run only when sysmon preempts it.
 		for(n = 0; n < NGC; n++) {
+			uint32_t p0 = __atomic_load_n(&gcprogress, __ATOMIC_SEQ_CST);
+
 			gort_gc();
 			churn();
-			gort_sleep(200000);
+			WAIT_UNTIL(__atomic_load_n(&gcprogress, __ATOMIC_SEQ_CST) != p0);
 		}
 		__atomic_store_n(&gcstop, 1, __ATOMIC_SEQ_CST);
 		for(n = 0; n < 2 * NPAIR; n++)
@@ -769,6 +772,14 @@ send_closed_body(void *arg)
 	gort_chan_send(c, &v);
 }
 
+// The main goroutine waits here while another one dies; if it did not,
+// this would end in "all goroutines are asleep - deadlock!" instead.
+static void
+blockforever(void)
+{
+	gort_chan_recv(gort_chan_make(0, 0), NULL);
+}
+
 static void
 send_closed_blocked(void *arg)
 {
@@ -784,9 +795,9 @@ send_closed_wakeup_body(void *arg)
 
 	(void)arg;
 	gort_go(send_closed_blocked, c);
-	gort_sleep(5000000);
+	wait_blocked(1, send_closed_blocked, "chan send");
 	gort_chan_close(c);
-	gort_sleep(1000000000);
+	blockforever();
 }
 
 // A sender blocked on a full buffered channel fails when it is closed.
@@ -800,9 +811,9 @@ send_closed_full_body(void *arg)
 	gort_chan_send(c, &v);
 	gort_chan_send(c, &v);
 	gort_go(send_closed_blocked, c);
-	gort_sleep(5000000);
+	wait_blocked(1, send_closed_blocked, "chan send");
 	gort_chan_close(c);
-	gort_sleep(1000000000);
+	blockforever();
 }
 
 static void
@@ -859,7 +870,7 @@ deadlock_others_body(void *arg)
 	(void)arg;
 	for(i = 0; i < 10; i++)
 		gort_go(blocked_recv, gort_chan_make(sizeof(int), i % 3));
-	gort_sleep(2000000);
+	wait_blocked(10, blocked_recv, "chan receive");
 	gort_chan_send(c, &v);	// nobody will ever receive
 }
 

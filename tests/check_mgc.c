@@ -532,8 +532,10 @@ START_TEST(test_gogc_off)
 END_TEST
 
 // GODEBUG=allocfreetrace=1: a line per allocation, free and collection.
+// The objects are made in a goroutine that then exits: a stale copy of q
+// on a live stack would keep it alive past the collection.
 static void
-allocfreetrace_body(void *arg)
+allocfreetrace_alloc(void *arg)
 {
 	void *p, *q;
 
@@ -542,7 +544,15 @@ allocfreetrace_body(void *arg)
 	gort_free(p);
 	q = gort_new(&pair_type);
 	fprintf(stderr, "q=%p\n", q);
-	q = NULL;
+}
+
+static void
+allocfreetrace_body(void *arg)
+{
+	void *args[1] = { NULL };
+
+	(void)arg;
+	go_and_wait(1, allocfreetrace_alloc, args);
 	gort_gc();
 }
 

@@ -121,9 +121,7 @@ GORT_TEST(test_100k_goroutines)
 	while(aload(&finished) < NMANY)
 		gort_gosched();
 	// They are gone (their Gs and stacks wait for reuse).
-	for(i = 0; i < 100 && gort_num_goroutine() > 1; i++)
-		gort_sleep(1000000);
-	ck_assert_int_eq(gort_num_goroutine(), 1);
+	WAIT_UNTIL(gort_num_goroutine() == 1);
 }
 
 // Goroutines migrating between Ms keep their stacks and values.
@@ -466,7 +464,8 @@ GORT_TEST(test_helpgc)
 	for(i = 0; i < 8; i++)
 		args[i] = (void*)(uintptr_t)i;
 	go_and_wait(8, mark, args);	// leaves idle Ms behind
-	gort_sleep(2000000);
+	if(runtime_ncpu > 1)
+		WAIT_UNTIL(runtime_gcprocs() > 1);	// once they are idle
 	runtime_gchelper_testhook = helper;
 	for(k = 0; k < 20; k++) {
 		runtime_semacquire(&runtime_worldsema);
@@ -537,9 +536,7 @@ GORT_TEST(test_stopped_registers_scannable)
 	gort_gomaxprocs(3);
 	astore(&stop, 0);
 	gort_go(regspinner, NULL);
-	while(!aload(&regspinning))
-		gort_sleep(1000000);
-	gort_sleep(2000000);
+	WAIT_UNTIL(aload(&regspinning));
 	for(k = 0; k < 5; k++) {
 		runtime_semacquire(&runtime_worldsema);
 		mp = runtime_m();
@@ -597,7 +594,7 @@ deadlock2_body(void *arg)
 	gort_gomaxprocs(2);
 	gort_go(blocked, NULL);
 	gort_go(blocked, NULL);
-	gort_sleep(1000000);
+	wait_blocked(2, blocked, "semacquire");
 	runtime_semacquire(&never);
 }
 
@@ -624,7 +621,9 @@ stack_overflow_body(void *arg)
 {
 	(void)arg;
 	gort_go(overflow, NULL);
-	gort_sleep(5000000000LL);
+	// Wait while it dies; if it did not, this would end in "all
+	// goroutines are asleep - deadlock!" instead.
+	runtime_semacquire(&never);
 }
 
 START_TEST(test_deadlock)

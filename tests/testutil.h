@@ -187,4 +187,150 @@ new_tcase(const char *name)
 	return tc;
 }
 
+// ---- more death-test helpers, and waiting on runtime state ---------------------------
+#include <stdint.h>
+#include "runtime.h"
+
+// Assert what expect_fatal_env asserts of a child's wait status and stderr
+// (out is consumed: strtok'd and freed).
+static inline void
+check_fatal_output(char *out, int status, const char *msg)
+{
+	char *line, *save = NULL, *last = NULL;
+	char want[512];
+	size_t len = strlen(out);
+
+	ck_assert_msg(WIFEXITED(status), "child did not exit normally (status %#x); stderr ends:\n%s", status,
+		out + (len > 1000 ? len - 1000 : 0));
+	ck_assert_msg(WEXITSTATUS(status) == 2, "exit status %d, want 2; stderr ends:\n%s", WEXITSTATUS(status),
+		out + (len > 1000 ? len - 1000 : 0));
+	snprintf(want, sizeof want, "fatal error: %s", msg);
+	for(line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		if(last != NULL)
+			ck_assert_msg(strncmp(last, "runtime: ", 9) == 0 || strncmp(last, "runtime.", 8) == 0,
+				"unexpected stderr line: %.1000s", last);
+		last = line;
+	}
+	ck_assert_msg(last != NULL, "no output, want \"%s\"", want);
+	ck_assert_msg(strcmp(last, want) == 0, "last stderr line \"%.1000s\", want \"%s\"", last, want);
+	free(out);
+}
+
+// Like run_child, but fn runs on the child's own thread without gort_main
+// (for calls before the runtime boots, or bodies that boot it themselves).
+// If fn returns, the child exits with status 0.
+static inline char *
+run_child_raw(void (*fn)(void *), void *arg, int *status, const char **envkv)
+{
+	int fds[2];
+	pid_t pid;
+	size_t len = 0, cap = 4096;
+	char *out = malloc(cap);
+	ssize_t n;
+
+	ck_assert(out != NULL);
+	ck_assert_int_eq(pipe(fds), 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if(pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], 2);
+		close(fds[1]);
+		for(; envkv != NULL && envkv[0] != NULL; envkv += 2)
+			setenv(envkv[0], envkv[1], 1);
+		fn(arg);
+		_exit(0);
+	}
+	close(fds[1]);
+	while((n = read(fds[0], out + len, cap - len - 1)) > 0) {
+		len += n;
+		if(cap - len < 2) {
+			cap *= 2;
+			out = realloc(out, cap);
+			ck_assert(out != NULL);
+		}
+	}
+	out[len] = '\0';
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, status, 0), pid);
+	return out;
+}
+
+// expect_fatal_env for run_child_raw.
+static inline void
+expect_fatal_raw(void (*fn)(void *), void *arg, const char *msg, const char **envkv)
+{
+	int status;
+	char *out = run_child_raw(fn, arg, &status, envkv);
+
+	check_fatal_output(out, status, msg);
+}
+
+// Yield until cond holds; fail the test after 60 s. For waiting on what
+// another goroutine does (a flag it sets, the runtime's state), never a
+// bare sleep: a sleep that is too short silently stops covering the path.
+// (Every 64th round sleeps 20 us, so that with other Ps idle the loop does
+// not spin a CPU flat out.)
+#define WAIT_UNTIL(cond)								\
+	do {										\
+		int64_t wu_end_ = gort_nanotime() + 60000000000LL;			\
+		unsigned wu_i_;								\
+		for(wu_i_ = 1; !(cond); wu_i_++) {					\
+			ck_assert_msg(gort_nanotime() < wu_end_,			\
+				"timed out (60 s) waiting for %s", #cond);		\
+			if(wu_i_ % 64 == 0)						\
+				gort_sleep(20000);					\
+			else								\
+				gort_gosched();						\
+		}									\
+	} while(0)
+
+// The number of user goroutines parked (Gwaiting) that were started as
+// fn (NULL: any) and wait for reason (runtime_park's reason: "chan send",
+// "chan receive", "semacquire", "sleep"...; NULL: any).
+static inline int
+count_blocked(void (*fn)(void *), const char *reason)
+{
+	uintptr i;
+	int n = 0;
+	G *gp;
+
+	runtime_lock(&runtime_allglock);
+	for(i = 0; i < runtime_allglen; i++) {
+		gp = runtime_allg[i];
+		if(gp->issystem || __atomic_load_n(&gp->status, __ATOMIC_SEQ_CST) != Gwaiting)
+			continue;
+		if(fn != NULL && gp->fn != fn)
+			continue;
+		if(reason != NULL && (gp->waitreason == NULL || strcmp(gp->waitreason, reason) != 0))
+			continue;
+		n++;
+	}
+	runtime_unlock(&runtime_allglock);
+	return n;
+}
+
+// Wait (yielding) until at least n goroutines started as fn are parked
+// for reason: e.g. wait_blocked(10, receiver, "chan receive") before
+// closing the channel they wait on.
+static inline void
+wait_blocked(int n, void (*fn)(void *), const char *reason)
+{
+	int64_t end = gort_nanotime() + 60000000000LL;
+	unsigned i;
+	int have;
+
+	for(i = 1; (have = count_blocked(fn, reason)) < n; i++) {
+		ck_assert_msg(gort_nanotime() < end, "timed out (60 s): %d of %d goroutines blocked (\"%s\")",
+			have, n, reason != NULL ? reason : "any reason");
+		if(i % 64 == 0)
+			gort_sleep(20000);
+		else
+			gort_gosched();
+	}
+}
+
+
 #endif

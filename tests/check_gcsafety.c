@@ -1,0 +1,409 @@
+// check_gcsafety: the one promise a collector makes — a reachable object
+// is never freed — and the programs that must not hang or die while it
+// is kept. Each regression test here failed on the code before its fix
+// (issue 10); the tortures at the end mix the API on the same slots.
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/wait.h>
+
+#include "testutil.h"
+#include "mgc0.h"
+#include "malloc.h"
+#include "spanutil.h"
+
+static inline uint32_t aload(uint32_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+static inline void astore(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+
+// Is y a live, scannable block still holding its magic word?
+static void
+assert_alive(uintptr_t *y, uintptr_t magic)
+{
+	ck_assert_msg(y[1] == magic, "block %p word 1 is %#lx, want %#lx (freed?)", (void*)y,
+		(unsigned long)y[1], (unsigned long)magic);
+	ck_assert_uint_eq(runtime_getbits(y), bitsAllocated|bitsScan);
+}
+
+// ---- bug 1: an explicit free forgets the block's type -----------------------------
+
+// 32 bytes, and only word 0 is a pointer.
+typedef struct T1 { void *p; uintptr_t a, b, c; } T1;
+static const uint8_t t1_mask[] = { GORT_PTRMASK_BIT(T1, p) };
+static const GortType t1_type = GORT_TYPE(T1, t1_mask);
+
+enum { NReuse = 64 };
+static uintptr_t *reused[NReuse];	// roots (.bss)
+static uint32_t nsameslot;
+
+// In a goroutine that then exits: no stale copy of y on a live stack.
+static void
+reuse_slot(void *arg)
+{
+	T1 *t;
+	uintptr_t *u, *y;
+	int i;
+
+	(void)arg;
+	for(i = 0; i < NReuse; i++) {
+		t = gort_new(&t1_type);
+		gort_free(t);
+		u = gort_malloc(sizeof(T1));	// the same slot: the P's cache is LIFO
+		if(u == (uintptr_t*)t)
+			nsameslot++;
+		y = gort_malloc(64);
+		y[1] = 0xfeed0000 + i;
+		u[2] = (uintptr_t)y;	// not a pointer word of T1: u is untyped now
+		reused[i] = u;
+	}
+}
+
+GORT_TEST(test_free_forgets_type)
+{
+	void *args[1] = { NULL };
+	int i;
+
+	go_and_wait(1, reuse_slot, args);
+	ck_assert_uint_eq(nsameslot, NReuse);	// or the test proves nothing
+	gort_gc();
+	finishsweep();
+	for(i = 0; i < NReuse; i++) {
+		assert_alive((uintptr_t*)reused[i][2], 0xfeed0000 + i);
+		ck_assert_uint_eq(runtime_gettype(reused[i]), 0);
+	}
+}
+
+// ---- bug 2: a GC helper late between counting itself done and the compare ----------
+
+static uint32_t late_taken, late_release, late_returned;
+
+static void
+latehelper(uint32 ndone, uint32 nproc)
+{
+	uint32_t zero = 0;
+
+	// ndone is the count with this helper in it: nproc-1 for the last.
+	if(nproc < 3 || ndone != 1)
+		return;	// only the first of two helpers or more
+	if(!__atomic_compare_exchange_n(&late_taken, &zero, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return;
+	// Descheduled here until the next collections (two GC threads) are
+	// over: the helper must not compare its count with their nproc (2).
+	while(!aload(&late_release))
+		runtime_osyield();
+	astore(&late_returned, 1);
+}
+
+static void
+spinms(void *arg)
+{
+	int64_t t0 = gort_nanotime();
+
+	(void)arg;
+	while(gort_nanotime() - t0 < 2000000)
+		;
+}
+
+GORT_TEST(test_gchelper_late)
+{
+	void *args[8] = { 0 };
+	int i, n2;
+
+	// Three GC threads need three CPUs: pretend to have four.
+	runtime_ncpu = 4;
+	gort_gomaxprocs(4);
+	go_and_wait(8, spinms, args);	// Ms that then go idle, to help
+	runtime_gchelper_donehook = latehelper;
+	for(i = 0; i < 400 && !aload(&late_taken); i++) {
+		if(i % 10 == 0)
+			go_and_wait(8, spinms, args);
+		runtime_gc(1);
+	}
+	ck_assert_msg(aload(&late_taken), "no collection ran with three GC threads");
+	// The next collections run on two threads: nproc is 2, and the late
+	// helper's ndone (1) would equal nproc-1.
+	gort_gomaxprocs(2);
+	for(i = 0, n2 = 0; i < 50 && n2 < 3; i++) {
+		if(runtime_gcprocs() == 2)
+			n2++;
+		else
+			go_and_wait(8, spinms, args);
+		runtime_gc(1);
+	}
+	ck_assert_msg(n2 > 0, "no collection ran with two GC threads");
+	while(runtime_gcprocs() != 2)
+		go_and_wait(8, spinms, args);
+	runtime_gc(1);
+	astore(&late_release, 1);
+	while(!aload(&late_returned))
+		gort_gosched();
+	for(i = 0; i < 5; i++) {
+		gort_malloc(1000);
+		runtime_gc(1);
+	}
+	runtime_gchelper_donehook = NULL;
+}
+
+// ---- bug 3: free sweeps the span before it checks for a double free ---------------
+
+static void *keep48;
+
+static void
+mkgarbage(void *arg)
+{
+	void **hidden = arg;
+
+	// The only copy of hidden[0] is in libc memory; keep48, a root, keeps
+	// their span in use.
+	do {
+		hidden[0] = gort_malloc(48);
+		keep48 = gort_malloc(48);
+	} while(MHeap_Lookup(&runtime_mheap, hidden[0]) != MHeap_Lookup(&runtime_mheap, keep48));
+}
+
+static void
+free_collected_body(void *arg)
+{
+	void **hidden = malloc(sizeof(void*));
+	void *args[1] = { hidden };
+	MSpan *s;
+
+	(void)arg;
+	go_and_wait(1, mkgarbage, args);
+	runtime_gc(1);	// one collection: hidden[0] is garbage, its span unswept
+	s = MHeap_Lookup(&runtime_mheap, hidden[0]);
+	if(!stwsweep() && s->sweepgen == runtime_mheap.sweepgen) {
+		fprintf(stderr, "test: the span was swept already\n");
+		_exit(3);
+	}
+	gort_free(hidden[0]);	// its sweep frees it first
+	gort_malloc(48);
+	gort_malloc(48);
+}
+
+START_TEST(test_free_of_collected_block)
+{
+	static const char *env[] = { "GOMAXPROCS", "1", NULL };
+
+	expect_fatal_env(free_collected_body, NULL, "free: double free", env);
+}
+END_TEST
+
+// ---- bug 4: every span must be swept when mark starts, in use or not -------------
+
+static void
+unswept_free_span_body(void *arg)
+{
+	MSpan *s, *found;
+	uint32 i;
+
+	(void)arg;
+	gort_free(gort_malloc(1<<20));	// at least one free span
+	gort_gc();
+	finishsweep();
+	found = NULL;
+	for(i = 0; i < runtime_mheap.nspan && found == NULL; i++) {
+		s = runtime_mheap.allspans[i];
+		if(s->state != MSpanInUse)
+			found = s;
+	}
+	if(found == NULL)
+		_exit(3);
+	found->sweepgen = runtime_mheap.sweepgen - 2;	// corrupt: "needs sweeping"
+	gort_gc();
+}
+
+START_TEST(test_unswept_free_span)
+{
+	expect_fatal(unswept_free_span_body, NULL, "gc: unswept span");
+}
+END_TEST
+
+// ---- bug 5: a finalizer that collects is no deadlock -------------------------------
+
+static GortChan *finch;
+static uint32_t nfingc;
+
+static void
+fin_gc_send(void *p)
+{
+	int v = 1;
+
+	(void)p;
+	gort_gc();
+	gort_gc();
+	__atomic_add_fetch(&nfingc, 1, __ATOMIC_SEQ_CST);
+	gort_chan_send(finch, &v);
+}
+
+static void
+mkfin(void *arg)
+{
+	(void)arg;
+	gort_set_finalizer(gort_malloc(64), fin_gc_send);
+}
+
+GORT_TEST(test_finalizer_collects_then_sends)
+{
+	void *args[1] = { NULL };
+	int i, v;
+
+	finch = gort_chan_make(sizeof(int), 0);
+	for(i = 0; i < 10; i++) {
+		go_and_wait(1, mkfin, args);
+		gort_gc();
+		ck_assert(gort_chan_recv(finch, &v));
+	}
+	ck_assert_uint_eq(aload(&nfingc), 10);
+}
+
+// ---- bug 6: fork from a goroutine while others allocate and collect ---------------
+
+static uint32_t forkstop, nallocdone;
+
+static void
+allocator(void *arg)
+{
+	uintptr_t n = 0;
+	void **keep = gort_malloc(64 * sizeof(void*));
+
+	(void)arg;
+	while(!aload(&forkstop)) {
+		keep[n % 64] = gort_malloc(16 + (n * 7919) % 2000);
+		if(n % 500 == 0)
+			gort_gc();
+		n++;
+	}
+	__atomic_add_fetch(&nallocdone, 1, __ATOMIC_SEQ_CST);
+}
+
+static uint32_t nforked, nforkbad;
+
+static void
+forker(void *arg)
+{
+	int k, status;
+	pid_t pid;
+
+	for(k = 0; k < (int)(uintptr_t)arg; k++) {
+		pid = fork();
+		if(pid < 0) {
+			__atomic_add_fetch(&nforkbad, 1, __ATOMIC_SEQ_CST);
+			continue;
+		}
+		if(pid == 0) {
+			if(k % 2 == 0)
+				execl("/bin/true", "true", (char*)NULL);
+			_exit(0);
+		}
+		while(waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if(!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			__atomic_add_fetch(&nforkbad, 1, __ATOMIC_SEQ_CST);
+		__atomic_add_fetch(&nforked, 1, __ATOMIC_SEQ_CST);
+		gort_malloc(100);
+	}
+}
+
+GORT_TEST(test_fork_under_load)
+{
+	void *fargs[2] = { (void*)(uintptr_t)60, (void*)(uintptr_t)60 };
+	int procs, i;
+
+	for(procs = 1; procs <= 4; procs++) {
+		gort_gomaxprocs(procs);
+		astore(&forkstop, 0);
+		astore(&nallocdone, 0);
+		for(i = 0; i < 3; i++)
+			gort_go(allocator, NULL);
+		go_and_wait(2, forker, fargs);
+		astore(&forkstop, 1);
+		while(aload(&nallocdone) < 3)
+			gort_gosched();
+	}
+	ck_assert_uint_eq(aload(&nforkbad), 0);
+	ck_assert_uint_eq(aload(&nforked), 4*120);
+}
+
+// The child of fork may not use gort: it dies with a clear message.
+static void
+child_uses_gort(void *arg)
+{
+	(void)arg;
+	if(fork() == 0) {
+		gort_malloc(10);
+		_exit(0);	// not reached
+	}
+	// The parent: wait for the child and pass its verdict on (exit 2
+	// and the message, from the shared stderr).
+	{
+		int status;
+
+		wait(&status);
+		if(WIFEXITED(status) && WEXITSTATUS(status) == 2)
+			_exit(2);
+		_exit(4);
+	}
+}
+
+START_TEST(test_fork_child_may_not_use_gort)
+{
+	expect_fatal(child_uses_gort, NULL, "gort: call in a child process after fork");
+}
+END_TEST
+
+// ---- bug 7: registered roots with unaligned bounds ----------------------------------
+
+static void
+storey(void *arg)
+{
+	uintptr_t *buf = arg, *y = gort_malloc(64);
+
+	y[1] = 0xa11ed;
+	buf[1] = (uintptr_t)y;
+}
+
+GORT_TEST(test_add_roots_unaligned)
+{
+	static const int offs[] = { 1, 4, 7 };
+	uintptr_t *buf;
+	void *args[1];
+	int i;
+
+	for(i = 0; i < 3; i++) {
+		buf = calloc(8, sizeof(uintptr_t));	// libc memory: a root only if registered
+		gort_add_roots((char*)buf + offs[i], (char*)buf + 8*sizeof(uintptr_t) - 3);
+		args[0] = buf;
+		go_and_wait(1, storey, args);
+		gort_gc();
+		finishsweep();
+		assert_alive((uintptr_t*)buf[1], 0xa11ed);
+		gort_remove_roots((char*)buf + offs[i], (char*)buf + 8*sizeof(uintptr_t) - 3);
+		free(buf);
+	}
+}
+
+static Suite *
+gcsafety_suite(void)
+{
+	Suite *s = suite_create("gcsafety");
+	TCase *tc;
+
+	tc = new_tcase("regressions");
+	tcase_add_test(tc, test_free_forgets_type);
+	tcase_add_test(tc, test_gchelper_late);
+	tcase_add_test(tc, test_free_of_collected_block);
+	tcase_add_test(tc, test_unswept_free_span);
+	tcase_add_test(tc, test_finalizer_collects_then_sends);
+	tcase_add_test(tc, test_fork_under_load);
+	tcase_add_test(tc, test_fork_child_may_not_use_gort);
+	tcase_add_test(tc, test_add_roots_unaligned);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return run_suite(gcsafety_suite());
+}
