@@ -797,16 +797,16 @@ static void	lowernextgc(uint64 freed);
 static G*	gcg;
 static uintptr	gcsp;
 
-// Queue gp's stack from its saved sp to its top, conservatively: the
-// registers it saved when it stopped (switch frame or signal frame) are
-// in that range.
-static void
-addstackroots(G *gp, Workbuf **wbufp)
+// The part of gp's stack the collector scans: from its saved sp to its
+// top (the registers it saved when it stopped, in a switch frame or a
+// signal frame, are in that range). False for a dead G.
+static bool
+stackbounds(G *gp, uintptr *spp, uintptr *topp)
 {
 	uintptr sp, top;
 
 	if(gp->status == Gdead || gp->stack0 == nil)
-		return;
+		return false;
 	top = (uintptr)gp->stack0 + gp->stacksize;
 	if(gp == gcg)
 		sp = gcsp;
@@ -822,7 +822,19 @@ addstackroots(G *gp, Workbuf **wbufp)
 			(long long)gp->goid, (void*)sp, (void*)gp->stack0, (void*)top);
 		runtime_throw("addstackroots: bad sp");
 	}
-	enqueue((Obj){(byte*)sp, top - sp, TiConservative}, wbufp);
+	*spp = sp;
+	*topp = top;
+	return true;
+}
+
+// Queue gp's stack, conservatively.
+static void
+addstackroots(G *gp, Workbuf **wbufp)
+{
+	uintptr sp, top;
+
+	if(stackbounds(gp, &sp, &top))
+		enqueue((Obj){(byte*)sp, top - sp, TiConservative}, wbufp);
 }
 
 static void
@@ -938,6 +950,236 @@ runtime_gchelper(void)
 		runtime_gchelper_donehook(n, nproc);	// tests: a helper descheduled here
 	if(n == nproc-1)
 		runtime_notewakeup(&work.alldone);
+}
+
+// ---- gccheckmark: verify the mark -------------------------------------------------
+//
+// GODEBUG=gccheckmark=1 (the name later Go gives its mark verifier): after
+// the parallel mark, with the world still stopped, mark again from the same
+// roots on one thread, depth first, into a bitmap of its own (one bit per
+// heap word), with the same rules as scanblock (precise by the span's type
+// record, conservative otherwise, FlagNoScan never, finalizable objects
+// scanned but not marked from their special). Every block it reaches must
+// carry the first mark's bitMarked; the first one that does not is a live
+// object the sweep would free: die naming it, its span and the root it was
+// reached from. Then runtime_checkheap's span validator runs before mark
+// (every span swept, free lists and books) and after the sweep is set up.
+// Like Go's, it shares the type records with the collector: it checks the
+// marking (roots, work buffers, hand-off, helpers), not the types.
+
+enum
+{
+	CheckRootData,		// a loaded object's data or bss
+	CheckRootRegistered,	// gort_add_roots
+	CheckRootStack,		// a goroutine stack
+	CheckRootFinq,		// a queued finalizer's argument
+	CheckRootFinalizer,	// the body of an object with a finalizer
+	CheckRootSpanTypes,	// a span's type table
+};
+
+static const char *checkrootname[] = {
+	[CheckRootData] = "data/bss",
+	[CheckRootRegistered] = "registered root (gort_add_roots)",
+	[CheckRootStack] = "stack",
+	[CheckRootFinq] = "finalizer queue",
+	[CheckRootFinalizer] = "finalizer (body of an object with a finalizer)",
+	[CheckRootSpanTypes] = "span type table",
+};
+
+typedef struct CheckItem CheckItem;
+struct CheckItem
+{
+	byte*	p;		// region to scan
+	uintptr	n;
+	uintptr	ti;		// as in Obj
+	byte*	root;		// where the path began
+	int64	goid;		// the stack's goroutine, for CheckRootStack
+	uint32	kind;		// CheckRoot*
+	uint32	depth;		// heap blocks between the root and p
+};
+
+// World stopped; only gc's thread touches it.
+static struct
+{
+	uintptr*	bits;		// one bit per word of [arena_start, arena_used)
+	uintptr		nbytes;
+	CheckItem*	stack;
+	uintptr		n;
+	uintptr		cap;
+	uint64		nblock;		// blocks reached
+} checkmark;
+
+// Tests: runs between the two marks (to unmark a live object).
+void	(*runtime_checkmark_testhook)(void);
+
+static void
+checkpush(CheckItem it)
+{
+	CheckItem *ns;
+	uintptr ncap;
+
+	if(checkmark.n == checkmark.cap) {
+		ncap = checkmark.cap == 0 ? 4096 : checkmark.cap*2;
+		ns = runtime_SysAlloc(ncap*sizeof ns[0], &mstats.gc_sys);
+		if(ns == nil)
+			runtime_throw("gccheckmark: out of memory");
+		if(checkmark.stack != nil) {
+			memmove(ns, checkmark.stack, checkmark.n*sizeof ns[0]);
+			runtime_SysFree(checkmark.stack, checkmark.cap*sizeof ns[0], &mstats.gc_sys);
+		}
+		checkmark.stack = ns;
+		checkmark.cap = ncap;
+	}
+	checkmark.stack[checkmark.n++] = it;
+}
+
+// A candidate pointer w, read at word from of region it: reach its block.
+// scan: queue the block's body (markonly's callers pass false).
+static void
+checkreach(byte *w, byte *from, CheckItem *it, bool scan)
+{
+	byte *obj, *arena_start;
+	uintptr *bitp, shift, bits, off;
+	MSpan *s;
+	CheckItem nit;
+
+	arena_start = runtime_mheap.arena_start;
+	if(w < arena_start || w >= runtime_mheap.arena_used)
+		return;
+	if(!blockof((byte*)((uintptr)w & ~(uintptr)(PtrSize-1)), &obj, &bitp, &shift, &bits))
+		return;
+	if((bits & bitAllocated) == 0)
+		return;	// FlagNoGC: neither mark considers it
+	off = (uintptr*)obj - (uintptr*)arena_start;
+	if(checkmark.bits[off/(8*sizeof(uintptr))] & ((uintptr)1 << (off%(8*sizeof(uintptr)))))
+		return;
+	checkmark.bits[off/(8*sizeof(uintptr))] |= (uintptr)1 << (off%(8*sizeof(uintptr)));
+	checkmark.nblock++;
+	s = runtime_mheap.spans[((uintptr)obj - (uintptr)arena_start) >> PageShift];
+	if((bits & bitMarked) == 0) {
+		runtime_printf("runtime: gccheckmark: block %p (span %p [%p, %p), sizeclass %d, elemsize %llu, bits %#llx, type %p) is reachable but was not marked\n",
+			obj, (void*)s, (void*)(s->start<<PageShift), (void*)s->limit, (int)s->sizeclass,
+			(unsigned long long)s->elemsize, (unsigned long long)(bits & bitMask), (void*)runtime_gettype(obj));
+		runtime_printf("runtime: gccheckmark: reached through the word at %p (value %p) of %s %p, %u heap blocks from a %s root",
+			from, w, it->depth == 0 ? "root range" : "block", it->p, it->depth, checkrootname[it->kind]);
+		if(it->kind == CheckRootStack)
+			runtime_printf(" (goroutine %lld)", (long long)it->goid);
+		runtime_printf(" at %p\n", it->root);
+		runtime_throw("gccheckmark: reachable object not marked");
+	}
+	if(!scan || (bits & bitScan) == 0)
+		return;
+	nit = *it;
+	nit.p = obj;
+	nit.n = s->elemsize;
+	nit.ti = 0;
+	nit.depth = it->depth + 1;
+	checkpush(nit);
+}
+
+// Scan one region as scanblock would.
+NOSANITIZE static void
+checkscan(CheckItem *it)
+{
+	byte **w;
+	uintptr ti, n, nw, i, j, tw;
+	const GortType *t;
+
+	n = it->n;
+	ti = it->ti;
+	t = nil;
+	if(ti == 0)
+		ti = runtime_gettype(it->p);
+	if(ti != 0 && ti != TiConservative) {
+		t = (const GortType*)(ti & ~(uintptr)(PtrSize-1));
+		tw = t->size / PtrSize;
+		if(tw == 0 || t->ptrmask == nil)
+			return;
+		if((ti & (PtrSize-1)) == TypeInfo_SingleObject && n > t->size)
+			n = t->size;
+	}
+	w = (byte**)it->p;
+	nw = n / PtrSize;
+	if(t == nil) {
+		for(i = 0; i < nw; i++)
+			checkreach(w[i], (byte*)&w[i], it, true);
+		return;
+	}
+	tw = t->size / PtrSize;
+	for(i = 0, j = 0; i < nw; i++) {
+		if((t->ptrmask[j/8] & (1<<(j%8))) != 0)
+			checkreach(w[i], (byte*)&w[i], it, true);
+		if(++j == tw)
+			j = 0;
+	}
+}
+
+static void
+checkroot(byte *p, uintptr n, int kind, void *arg)
+{
+	USED(arg);
+	checkpush((CheckItem){p, n & ~(uintptr)(PtrSize-1), TiConservative, p, 0,
+		kind == 0 ? CheckRootData : CheckRootRegistered, 0});
+}
+
+static void	checkheaplocked(bool done);
+static void	checkfinq(void);
+
+// World stopped, mark over. Dies on the first live block the mark missed.
+static void
+gccheckmark(void)
+{
+	uintptr i, sp, top;
+	uint32 si;
+	MSpan *s;
+	Special *sp1;
+	CheckItem it;
+	G *gp;
+	byte *p;
+
+	if(runtime_checkmark_testhook != nil)
+		runtime_checkmark_testhook();
+	checkmark.nbytes = ROUND(((uintptr)(runtime_mheap.arena_used - runtime_mheap.arena_start)/PtrSize + 7)/8, PageSize);
+	checkmark.bits = runtime_SysAlloc(checkmark.nbytes, &mstats.gc_sys);
+	if(checkmark.bits == nil)
+		runtime_throw("gccheckmark: out of memory");
+	checkmark.n = 0;
+	checkmark.nblock = 0;
+
+	// The roots, in markroot's order.
+	runtime_forallrootskind(checkroot, nil);
+	checkfinq();
+	for(si = 0; si < runtime_mheap.nspan; si++) {
+		s = runtime_mheap.allspans[si];
+		if(s->state != MSpanInUse)
+			continue;
+		if(s->types.compression == MTypes_Words || s->types.compression == MTypes_Bytes) {
+			it = (CheckItem){(byte*)&s->types.data, PtrSize, TiConservative, (byte*)&s->types.data, 0, CheckRootSpanTypes, 0};
+			checkreach((byte*)s->types.data, (byte*)&s->types.data, &it, false);
+		}
+		for(sp1 = s->specials; sp1 != nil; sp1 = sp1->next) {
+			if(sp1->kind != KindSpecialFinalizer)
+				continue;
+			p = (byte*)(s->start << PageShift) + sp1->offset/s->elemsize*s->elemsize;
+			if((runtime_getbits(p) & bitScan) != 0)
+				checkpush((CheckItem){p, s->elemsize, 0, p, 0, CheckRootFinalizer, 0});
+		}
+	}
+	for(i = 0; i < runtime_allglen; i++) {
+		gp = runtime_allg[i];
+		if(stackbounds(gp, &sp, &top))
+			checkpush((CheckItem){(byte*)sp, top - sp, TiConservative, (byte*)sp, gp->goid, CheckRootStack, 0});
+	}
+
+	// Depth first: the stack holds regions still to scan.
+	while(checkmark.n > 0) {
+		it = checkmark.stack[--checkmark.n];
+		checkscan(&it);
+	}
+	runtime_SysFree(checkmark.bits, checkmark.nbytes, &mstats.gc_sys);
+	checkmark.bits = nil;
+	if(runtime_debug.gccheckmark > 1)
+		runtime_printf("gccheckmark: %llu blocks reached, all marked\n", (unsigned long long)checkmark.nblock);
 }
 
 // ---- sweeping ----------------------------------------------------------------------
@@ -1318,25 +1560,37 @@ checkspan(MSpan *s, uint32 sg, bool done)
 	}
 }
 
+// Validate every span (checkspan) and the sweepgen of every span not in
+// use. World stopped. done: the sweep is over, every span must be swept.
+static void
+checkheaplocked(bool done)
+{
+	MSpan *s;
+	uint32 i, sg;
+
+	sg = runtime_mheap.sweepgen;
+	for(i = 0; i < runtime_mheap.nspan; i++) {
+		s = runtime_mheap.allspans[i];
+		if(s->state == MSpanInUse)
+			checkspan(s, sg, done);
+		else if(s->sweepgen != sg && (done || s->sweepgen != sg-2)) {
+			runtime_printf("runtime: span %p state %d sweepgen %u, mheap.sweepgen %u\n",
+				(void*)s, s->state, s->sweepgen, sg);
+			runtime_throw("checkheap: bad sweepgen of a span not in use");
+		}
+	}
+}
+
 void
 runtime_checkheap(void)
 {
 	M *mp;
-	MSpan *s;
-	uint32 i, sg;
-	bool done;
 
 	runtime_semacquire(&runtime_worldsema);
 	mp = runtime_m();
 	mp->gcing = 1;
 	runtime_stoptheworld();
-	sg = runtime_mheap.sweepgen;
-	done = runtime_atomicload(&runtime_mheap.sweepdone) != 0;
-	for(i = 0; i < runtime_mheap.nspan; i++) {
-		s = runtime_mheap.allspans[i];
-		if(s->state == MSpanInUse)
-			checkspan(s, sg, done);
-	}
+	checkheaplocked(runtime_atomicload(&runtime_mheap.sweepdone) != 0);
 	mp->gcing = 0;
 	runtime_semrelease(&runtime_worldsema);
 	runtime_starttheworld();
@@ -1407,6 +1661,8 @@ gc(int64 t0, bool eagersweep)
 	npausesweep = 0;
 	while(runtime_sweepone() != -1)
 		npausesweep++;
+	if(runtime_debug.gccheckmark)
+		checkheaplocked(true);
 
 	work.nwait = 0;
 	work.ndone = 0;
@@ -1424,6 +1680,8 @@ gc(int64 t0, bool eagersweep)
 	scanblock(nil, true);
 	t3 = runtime_nanotime();
 	bufferList[mp->helpgc].busy = 0;
+	if(runtime_debug.gccheckmark)
+		gccheckmark();
 
 	// Marking is over: start the next sweep. Helpers wait for
 	// sweepready, then sweep their share of sweepfor (nothing when the
@@ -1472,6 +1730,8 @@ gc(int64 t0, bool eagersweep)
 			mstats.next_gc = HeapMinimum;
 	}
 	npause = npausesweep;
+	if(runtime_debug.gccheckmark)
+		checkheaplocked(!concurrent);
 
 	t4 = runtime_nanotime();
 	mstats.last_gc = t4;
@@ -1700,6 +1960,17 @@ markfinq(Workbuf **wbufp)
 
 	for(fb = allfin; fb != nil; fb = fb->alllink)
 		enqueue((Obj){(byte*)fb->fin, fb->cnt*sizeof(fb->fin[0]), TiConservative}, wbufp);
+}
+
+// gccheckmark's root: the queued finalizers' arguments, as markfinq.
+static void
+checkfinq(void)
+{
+	FinBlock *fb;
+
+	for(fb = allfin; fb != nil; fb = fb->alllink)
+		checkpush((CheckItem){(byte*)fb->fin, fb->cnt*sizeof(fb->fin[0]), TiConservative,
+			(byte*)fb->fin, 0, CheckRootFinq, 0});
 }
 
 // runtime.SetFinalizer for C: fn(obj) runs once after obj becomes

@@ -236,18 +236,55 @@ mapped(byte *p, uintptr n)
 }
 
 // Call fn for every global root range: the data and bss of the loaded
-// objects as of the last runtime_snapshotroots, and the registered
-// ranges. World stopped.
+// objects as of the last runtime_snapshotroots (kind 0), and the
+// registered ranges (kind 1). World stopped.
 void
-runtime_forallroots(void (*fn)(byte *p, uintptr n, void *arg), void *arg)
+runtime_forallrootskind(void (*fn)(byte *p, uintptr n, int kind, void *arg), void *arg)
 {
 	uint32 i;
+	byte *lo, *hi;
 
 	for(i = 0; i < nsegs; i++)
 		if(mapped(segs[i].lo, segs[i].hi - segs[i].lo))
-			fn(segs[i].lo, segs[i].hi - segs[i].lo, arg);
+			fn(segs[i].lo, segs[i].hi - segs[i].lo, 0, arg);
 	runtime_lock(&rootslock);
-	for(i = 0; i < nroots; i++)
-		fn(roots[i].lo, roots[i].hi - roots[i].lo, arg);
+	for(i = 0; i < nroots; i++) {
+		// Only whole aligned words can hold pointers the collector
+		// reads: round lo up and hi down (as the segments are, and as
+		// Boehm GC does). A scan from an odd lo would read every word
+		// misaligned and miss them all.
+		lo = (byte*)ROUND((uintptr)roots[i].lo, PtrSize);
+		hi = (byte*)((uintptr)roots[i].hi & ~(uintptr)(PtrSize-1));
+		if(lo < hi)
+			fn(lo, hi - lo, 1, arg);
+	}
 	runtime_unlock(&rootslock);
+}
+
+typedef struct RootFn RootFn;
+struct RootFn
+{
+	void	(*fn)(byte*, uintptr, void*);
+	void*	arg;
+};
+
+static void
+rootfn(byte *p, uintptr n, int kind, void *arg)
+{
+	RootFn *f;
+
+	USED(kind);
+	f = arg;
+	f->fn(p, n, f->arg);
+}
+
+// Call fn for every global root range, of either kind. World stopped.
+void
+runtime_forallroots(void (*fn)(byte *p, uintptr n, void *arg), void *arg)
+{
+	RootFn f;
+
+	f.fn = fn;
+	f.arg = arg;
+	runtime_forallrootskind(rootfn, &f);
 }

@@ -19,6 +19,7 @@ int32	runtime_gotraceback = 1;
 int32	runtime_ncpu = 1;
 int32	runtime_gomaxprocs = 1;
 bool	runtime_booted;
+bool	runtime_forkchild;
 
 // The current M. initial-exec TLS: gort is linked at start-up, not
 // dlopen'd, and this keeps the access a single %fs-relative load.
@@ -34,6 +35,10 @@ runtime_setm(M *mp)
 void
 runtime_badm(const char *what)
 {
+	if(runtime_forkchild) {
+		runtime_printf("runtime: %s called in the child of fork(); only exec and _exit are safe there\n", what);
+		runtime_throw("gort: call in a child process after fork");
+	}
 	if(!runtime_booted) {
 		runtime_printf("runtime: %s called before gort_main\n", what);
 		runtime_throw("gort: runtime not started (call gort_main first)");
@@ -153,6 +158,7 @@ static struct {
 	{"allocfreetrace", &runtime_debug.allocfreetrace},
 	{"concurrentsweep", &runtime_debug.concurrentsweep},
 	{"efence", &runtime_debug.efence},
+	{"gccheckmark", &runtime_debug.gccheckmark},
 	{"gctrace", &runtime_debug.gctrace},
 	{"scheddetail", &runtime_debug.scheddetail},
 	{"schedtrace", &runtime_debug.schedtrace},

@@ -132,6 +132,7 @@ struct G
 	bool	issystem;	// a runtime goroutine (not counted by NumGoroutine)
 	bool	isbackground;	// ignored by the deadlock detector
 	bool	preempt;	// stop at the next safe point
+	bool	forking;	// in fork(), between the atfork handlers (proc.c)
 	void*	fakestack;	// AddressSanitizer's fake stack while switched away
 };
 
@@ -224,6 +225,7 @@ struct Sema
 };
 void	runtime_semacquire(Sema *s);
 void	runtime_semrelease(Sema *s);
+bool	runtime_semtryacquire(Sema *s);
 extern Sema runtime_worldsema;
 
 // Signals (signal.c): the suspension signal that stops goroutines
@@ -237,6 +239,8 @@ bool	runtime_gcwaiting(void);
 void	runtime_notewakeup_sysmon(void);
 void	runtime_gchelper(void);
 extern void (*runtime_gchelper_testhook)(void);	// tests of helpgc
+extern void (*runtime_gchelper_donehook)(uint32 ndone, uint32 nproc);	// tests: a late helper
+extern void (*runtime_checkmark_testhook)(void);	// tests: between the mark and gccheckmark's
 
 // Go's export_test.go hooks for the run-queue tests (throw on failure).
 void	runtime_testSchedLocalQueue(void);
@@ -250,6 +254,9 @@ int32	runtime_gcount(void);
 // Global roots (mgc/roots.c): data and bss of the loaded objects, minus
 // gort's own, plus the ranges registered with gort_add_roots.
 void	runtime_forallroots(void (*fn)(byte *p, uintptr n, void *arg), void *arg);
+// The same ranges, told apart: kind 0 for a loaded object's data or bss,
+// 1 for a range registered with gort_add_roots.
+void	runtime_forallrootskind(void (*fn)(byte *p, uintptr n, int kind, void *arg), void *arg);
 void	runtime_snapshotroots(void);
 void	runtime_rootsinit(void);
 extern int32	runtime_unwindmode;	// heap profiler's stack capture: 0 frame pointers, 1 libgcc (mprof.c)
@@ -281,6 +288,7 @@ struct DebugVars
 	int32	efence;
 	int32	gctrace;
 	int32	concurrentsweep;
+	int32	gccheckmark;	// verify every mark, and the heap after each collection (mgc0.c)
 	int32	scheddetail;
 	int32	schedtrace;
 };
@@ -289,6 +297,7 @@ extern int32	runtime_gotraceback;
 extern int32	runtime_ncpu;
 extern int32	runtime_gomaxprocs;
 extern bool	runtime_booted;
+extern bool	runtime_forkchild;	// this process is a child of fork(): gort is off limits
 
 // The current M, read with an asm volatile load from the thread pointer
 // (initial-exec TLS) so that the compiler neither caches it nor its
