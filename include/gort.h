@@ -12,6 +12,10 @@
  * from a thread the runtime did not create"); a call before gort_main is
  * "fatal error: gort: runtime not started (call gort_main first)".
  *
+ * fork: a goroutine may fork (no collection starts meanwhile). The child
+ * may only exec or _exit: any gort call there is "fatal error: gort: call
+ * in a child process after fork".
+ *
  * Memory from libc malloc is not scanned by the collector: a pointer to a
  * gort object kept only in malloc'd memory does not keep it alive (register
  * such memory with gort_add_roots).
@@ -85,7 +89,7 @@ GORT_API void gort_gc(void);                  /* runtime.GC */
 GORT_API int  gort_set_gc_percent(int pct);   /* debug.SetGCPercent; < 0 disables; returns previous */
 GORT_API void gort_free_os_memory(void);      /* debug.FreeOSMemory */
 GORT_API void gort_set_finalizer(void *obj, void (*fn)(void *obj)); /* runtime.SetFinalizer; fn NULL removes */
-GORT_API void gort_add_roots(void *lo, void *hi);
+GORT_API void gort_add_roots(void *lo, void *hi);   /* GC_add_roots: scans [lo, hi) by whole aligned words */
 GORT_API void gort_remove_roots(void *lo, void *hi);
 GORT_API void gort_keep_alive(const void *p);
 

@@ -1122,11 +1122,14 @@ checkroot(byte *p, uintptr n, int kind, void *arg)
 		kind == 0 ? CheckRootData : CheckRootRegistered, 0});
 }
 
-static void	checkheaplocked(bool done);
+static NOINLINE void	checkheaplocked(bool done);
 static void	checkfinq(void);
 
 // World stopped, mark over. Dies on the first live block the mark missed.
-static void
+// Out of line: its frame must lie below gcsp, outside the part of the
+// collecting goroutine's stack that it scans (its locals hold addresses
+// of finalizable blocks, which are alive but not marked).
+static NOINLINE void
 gccheckmark(void)
 {
 	uintptr i, sp, top;
@@ -1562,7 +1565,9 @@ checkspan(MSpan *s, uint32 sg, bool done)
 
 // Validate every span (checkspan) and the sweepgen of every span not in
 // use. World stopped. done: the sweep is over, every span must be swept.
-static void
+// Out of line, for the same reason as gccheckmark: it leaves addresses of
+// dead blocks in its locals.
+static NOINLINE void
 checkheaplocked(bool done)
 {
 	MSpan *s;
@@ -1624,9 +1629,12 @@ sweepsetup(void)
 	runtime_atomicstore(&h->sweepdone, 0);
 }
 
-// One collection, world stopped, on the calling goroutine's stack.
-// eagersweep: sweep in the pause even in concurrent mode.
-static void
+// One collection, world stopped, on the calling goroutine's stack, below
+// gcsp (runtime_gc): none of its frames is scanned, so none of the
+// addresses it handles (the collector's work in progress, finalizable
+// blocks, dead blocks) is taken for a root. eagersweep: sweep in the
+// pause even in concurrent mode.
+static NOINLINE void
 gc(int64 t0, bool eagersweep)
 {
 	M *mp;
@@ -1634,7 +1642,6 @@ gc(int64 t0, bool eagersweep)
 	int64 t1, t2, t3, t4, tsweep;
 	uint64 heap0, heap1, obj;
 	uint32 nspan, nbg, npause;
-	uintptr sp;
 	bool concurrent;
 
 	mp = runtime_m();
@@ -1645,13 +1652,6 @@ gc(int64 t0, bool eagersweep)
 		work.sweepfor = runtime_parforalloc(MaxGcproc);
 	}
 	concurrent = concurrentsweep() && !eagersweep;
-
-	// This goroutine's own registers and frames are roots too: spill
-	// the registers into this frame and scan from here up.
-	__builtin_unwind_init();
-	__asm__ volatile("movq %%rsp, %0" : "=r"(sp));
-	gcg = mp->curg;
-	gcsp = sp;
 
 	t1 = runtime_nanotime();
 
@@ -1760,7 +1760,6 @@ gc(int64 t0, bool eagersweep)
 			(unsigned long long)(gcstats.nosyield + work.markfor->nosyield),
 			(unsigned long long)(gcstats.nsleep + work.markfor->nsleep));
 	}
-	gcg = nil;
 }
 
 // runtime·gc(force): collect if the heap reached next_gc, or if forced
@@ -1771,6 +1770,7 @@ runtime_gc(int32 force)
 {
 	M *mp;
 	int64 t0;
+	uintptr sp;
 
 	mp = runtime_m();
 	if(mp == nil || mp->curg == nil || mp->locks > 0 || mp->mallocing || mp->gcing)
@@ -1803,7 +1803,15 @@ runtime_gc(int32 force)
 	if(runtime_debug.allocfreetrace)
 		runtime_tracegc();
 	clearpools();
+	// This goroutine's own registers and frames are roots too: spill
+	// the registers into this frame and scan from here up (gc's frames,
+	// below, are not roots).
+	__builtin_unwind_init();
+	__asm__ volatile("movq %%rsp, %0" : "=r"(sp));
+	gcg = mp->curg;
+	gcsp = sp;
 	gc(t0, force >= 2);
+	gcg = nil;
 	mp = runtime_m();
 	mp->gcing = 0;
 	mp->locks++;

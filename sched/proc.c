@@ -36,12 +36,20 @@
 //    restarts; the goroutine is then locked to that M (Go's lockedm) and
 //    is handed its P back by whichever M schedules it.
 //
+//  * Threads are created only by the template thread (newm queues the
+//    M; Go 1.10's templateThread), never by an M that holds a P or is
+//    restarting the world: pthread_create takes libc locks that a
+//    goroutine stopped by the signal may hold.
+//  * fork() from a goroutine is bracketed by pthread_atfork handlers
+//    that hold worldsema and leave the P for its length (see "fork").
+//
 // Bootstrap sequence (gort_main):
 //	bootm = the calling thread, temporarily
 //	schedinit: ncpu, GODEBUG, mallocinit (bootm gets an MCache),
 //		procresize(GOMAXPROCS) (bootm acquires P0, P0 takes the MCache)
 //	newproc1(main goroutine) on P0's run queue
-//	releasep, newm(m0, P0): m0 starts and schedules the main goroutine
+//	releasep, starttemplatethread, newm(m0, P0): m0 starts and
+//		schedules the main goroutine
 //	notesleep(maindone)
 
 #include <errno.h>

@@ -440,6 +440,350 @@ START_TEST(test_gccheckmark_finds_unmarked)
 }
 END_TEST
 
+// ---- torture: the API mixed on the same slots ---------------------------------------
+//
+// Typed (gort_new, gort_new_array), untyped and noscan blocks of one size
+// class (48 bytes), on each goroutine's own slots (roots in .bss). Each
+// step allocates into a slot, links one slot's block to another's, drops
+// a slot, frees a block nothing else points to, collects, or verifies:
+// every block reachable from the slots through the links still holds
+// its words. The kinds keep their links in different words, so that a
+// block scanned with another kind's type (a stale type record) loses
+// them:
+//	word 3: id << 8 | kind      word 4: links to it
+//	typed:   links in words 0, 2 (pointer words of both types), check 1, epoch 5
+//	untyped: links in words 1, 5 (pointer words of neither),   check 0, epoch 2
+//	noscan:  no links,                                           check 0, epoch 2
+
+enum { MixSlots = 128, MixProcs = 4 };
+enum { KindTyped, KindArray, KindUntyped, KindNoscan, NKind };
+
+typedef struct T48 { void *l0; uintptr_t sum; void *l2; uintptr_t idkind, refs, epoch; } T48;
+static const uint8_t t48_mask[] = { GORT_PTRMASK_BIT(T48, l0) | GORT_PTRMASK_BIT(T48, l2) };
+static const GortType t48_type = GORT_TYPE(T48, t48_mask);
+typedef struct T16 { void *l; uintptr_t w; } T16;	// three of them: 48 bytes
+static const uint8_t t16_mask[] = { GORT_PTRMASK_BIT(T16, l) };
+static const GortType t16_type = GORT_TYPE(T16, t16_mask);
+
+static uintptr_t *mixslots[MixProcs][MixSlots];	// the roots
+static uint32_t mixdone, mixbad;
+static char mixerr[256];
+
+static uintptr_t
+mixhash(uintptr_t id)
+{
+	return (id * 0x9e3779b97f4a7c15ULL) ^ 0xc0ffee;
+}
+
+static inline int mixkind(uintptr_t *b) { return b[3] & 0xff; }
+static inline int mixtyped(uintptr_t *b) { return mixkind(b) <= KindArray; }
+static inline int mixlinkw(uintptr_t *b, int k) { return mixtyped(b) ? (k ? 2 : 0) : (k ? 5 : 1); }
+static inline uintptr_t *mixsum(uintptr_t *b) { return &b[mixtyped(b) ? 1 : 0]; }
+static inline uintptr_t *mixepoch(uintptr_t *b) { return &b[mixtyped(b) ? 5 : 2]; }
+
+static void
+mixfail(const char *what, uintptr_t *b)
+{
+	if(__atomic_fetch_add(&mixbad, 1, __ATOMIC_SEQ_CST) == 0)
+		snprintf(mixerr, sizeof mixerr, "%s: block %p words %#lx %#lx %#lx %#lx %#lx %#lx", what, (void*)b,
+			(unsigned long)b[0], (unsigned long)b[1], (unsigned long)b[2], (unsigned long)b[3],
+			(unsigned long)b[4], (unsigned long)b[5]);
+}
+
+static int
+mixcheck(uintptr_t *b)
+{
+	if(mixkind(b) >= NKind || *mixsum(b) != mixhash(b[3] >> 8)) {
+		mixfail("reachable block changed (freed and reused?)", b);
+		return 0;
+	}
+	return 1;
+}
+
+// Every block reachable from goroutine g's slots is intact.
+static void
+mixverify(int g, uintptr_t epoch)
+{
+	uintptr_t *stack[4*MixSlots + 64], *b, l;
+	int n = 0, i, k;
+
+	for(i = 0; i < MixSlots; i++) {
+		if(mixslots[g][i] == NULL)
+			continue;
+		stack[n++] = mixslots[g][i];
+		while(n > 0) {
+			b = stack[--n];
+			if(!mixcheck(b) || *mixepoch(b) == epoch)
+				continue;
+			*mixepoch(b) = epoch;
+			if(mixkind(b) == KindNoscan)
+				continue;	// holds no links
+			for(k = 0; k < 2; k++) {
+				l = b[mixlinkw(b, k)];
+				if(l != 0 && n < (int)(sizeof stack/sizeof stack[0]))
+					stack[n++] = (uintptr_t*)l;
+			}
+		}
+	}
+}
+
+static uintptr_t *
+mixalloc(int kind, uintptr_t id)
+{
+	uintptr_t *b;
+
+	switch(kind) {
+	case KindTyped:	b = gort_new(&t48_type); break;
+	case KindArray:	b = gort_new_array(&t16_type, 3); break;
+	case KindUntyped: b = gort_malloc(48); break;
+	default:	b = gort_malloc_noscan(48); break;
+	}
+	b[3] = id << 8 | kind;
+	*mixsum(b) = mixhash(id);
+	return b;
+}
+
+static void
+mixer(void *arg)
+{
+	int g = (int)(uintptr_t)arg, i, j, k, op, w;
+	uint64_t rnd = 0x2545f4914f6cdd1dULL * (g + 1);
+	uintptr_t id = (uintptr_t)g << 40, epoch = 1, *b, *t;
+	long steps = 20000L * (getenv("GORT_SOAK") ? atoi(getenv("GORT_SOAK")) : 1);
+
+	for(k = 0; k < steps; k++) {
+		rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+		op = (rnd >> 33) % 100;
+		i = (rnd >> 40) % MixSlots;
+		j = (rnd >> 48) % MixSlots;
+		b = mixslots[g][i];
+		if(op < 30) {
+			mixslots[g][i] = mixalloc((rnd >> 20) % NKind, ++id);
+		} else if(op < 55) {
+			// Link one of b's two links to slot j's block.
+			t = mixslots[g][j];
+			if(b == NULL || t == NULL || mixkind(b) == KindNoscan || !mixcheck(b) || !mixcheck(t))
+				continue;
+			w = mixlinkw(b, (rnd >> 56) & 1);
+			if(b[w] != 0)
+				((uintptr_t*)b[w])[4]--;
+			b[w] = (uintptr_t)t;
+			t[4]++;
+		} else if(op < 70) {
+			mixslots[g][i] = NULL;	// garbage, unless linked
+		} else if(op < 85) {
+			// Free b if nothing links to it (its slot is its only root).
+			if(b == NULL || b[4] != 0 || !mixcheck(b))
+				continue;
+			if(mixkind(b) != KindNoscan)
+				for(w = 0; w < 2; w++)
+					if(b[mixlinkw(b, w)] != 0)
+						((uintptr_t*)b[mixlinkw(b, w)])[4]--;
+			mixslots[g][i] = NULL;
+			gort_free(b);
+		} else if(op < 88) {
+			if((rnd >> 24) % 8 == 0)
+				gort_gc();
+			else
+				runtime_gc(1);
+		} else if(op < 95) {
+			mixverify(g, ++epoch);
+		} else {
+			gort_gosched();
+		}
+	}
+	mixverify(g, ++epoch);
+	for(i = 0; i < MixSlots; i++)
+		mixslots[g][i] = NULL;
+	__atomic_add_fetch(&mixdone, 1, __ATOMIC_SEQ_CST);
+}
+
+GORT_TEST(test_mixed_torture)
+{
+	int procs, g;
+
+	for(procs = 1; procs <= 4; procs++) {
+		gort_gomaxprocs(procs);
+		astore(&mixdone, 0);
+		for(g = 0; g < MixProcs; g++)
+			gort_go(mixer, (void*)(uintptr_t)g);
+		while(aload(&mixdone) < MixProcs)
+			gort_gosched();
+		ck_assert_msg(aload(&mixbad) == 0, "GOMAXPROCS=%d: %u bad: %s", procs, aload(&mixbad), mixerr);
+		gort_gc();
+		runtime_checkheap();
+	}
+}
+
+// ---- finalizer torture ---------------------------------------------------------------
+//
+// Finalizers that resurrect their object, re-arm it, allocate, block on a
+// channel and collect, on every P count. Every object is intact when its
+// finalizer runs (and so is what it points to), a finalizer runs once per
+// arming, never for an object still reachable, and every dropped object
+// is finalized (but a few that stale conservative words may keep).
+
+enum { FinRounds = 4, FinPerRound = 400, FinKeep = 16, FinRearm = 3, FinSlack = 8 };
+enum { FinPlain, FinResurrect, FinRearmKind, FinAlloc, FinChan, FinGC, NFinKind };
+
+typedef struct FObj { struct FObj *child; uintptr_t id, sum, kind, runs; } FObj;
+static const uint8_t fobj_mask[] = { GORT_PTRMASK_BIT(FObj, child) };
+static const GortType fobj_type = GORT_TYPE(FObj, fobj_mask);
+
+static uint32_t finruns, finexpected, finbad;
+static char finerr[200];
+static FObj *volatile finkept[FinKeep];	// reachable, with finalizers: must never run
+static FObj *volatile finresurrected[FinRounds*FinPerRound];
+static uint32_t nresurrected;
+static void *volatile finallocs[FinRounds*FinPerRound];
+static GortChan *finchan;
+static uint32_t finconsumed;
+
+static void
+finfail(const char *what, FObj *o)
+{
+	if(__atomic_fetch_add(&finbad, 1, __ATOMIC_SEQ_CST) == 0)
+		snprintf(finerr, sizeof finerr, "%s: object %p id %#lx kind %lu", what, (void*)o,
+			(unsigned long)o->id, (unsigned long)o->kind);
+}
+
+static void fintorture(void *p);
+
+static void
+fintorture(void *p)
+{
+	FObj *o = p, *r;
+	uintptr_t v;
+
+	if(o->sum != mixhash(o->id) || o->child == NULL || o->child->sum != mixhash(o->child->id))
+		finfail("finalized object or its child not intact", o);
+	if(o->kind >= 100)
+		finfail("finalizer ran for a reachable object", o);
+	o->runs++;
+	switch(o->kind) {
+	case FinResurrect:
+		r = o;
+		finresurrected[__atomic_fetch_add(&nresurrected, 1, __ATOMIC_SEQ_CST)] = r;
+		break;
+	case FinRearmKind:
+		if(o->runs < FinRearm)
+			gort_set_finalizer(o, fintorture);
+		break;
+	case FinAlloc:
+		r = gort_new(&fobj_type);
+		r->id = o->id + 1;
+		r->sum = mixhash(r->id);
+		r->child = o->child;
+		finallocs[o->id % (FinRounds*FinPerRound)] = r;
+		break;
+	case FinChan:
+		v = o->id;
+		gort_chan_send(finchan, &v);	// unbuffered: waits for the consumer
+		break;
+	case FinGC:
+		if(o->id % 16 == 0)
+			gort_gc();
+		break;
+	}
+	__atomic_add_fetch(&finruns, 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+finconsumer(void *arg)
+{
+	uintptr_t v;
+
+	(void)arg;
+	while(gort_chan_recv(finchan, &v))
+		__atomic_add_fetch(&finconsumed, 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+finmake(void *arg)
+{
+	int round = (int)(uintptr_t)arg, i;
+	FObj *o;
+
+	for(i = 0; i < FinPerRound; i++) {
+		o = gort_new(&fobj_type);
+		o->id = (uintptr_t)(round*FinPerRound + i) << 4;
+		o->sum = mixhash(o->id);
+		o->kind = i % NFinKind;
+		o->child = gort_new(&fobj_type);
+		o->child->id = o->id + 3;
+		o->child->sum = mixhash(o->child->id);
+		gort_set_finalizer(o, fintorture);
+		__atomic_add_fetch(&finexpected, o->kind == FinRearmKind ? FinRearm : 1, __ATOMIC_SEQ_CST);
+	}
+	// Kept: reachable from .bss through all the rounds, never finalized.
+	for(i = 0; i < FinKeep && finkept[i] == NULL; i++) {
+		o = gort_new(&fobj_type);
+		o->id = 1;
+		o->sum = mixhash(1);
+		o->kind = 100;
+		o->child = gort_new(&fobj_type);	// not o: a finalizable object in a cycle is never finalized
+		o->child->id = 2;
+		o->child->sum = mixhash(2);
+		gort_set_finalizer(o, fintorture);
+		finkept[i] = o;
+	}
+}
+
+GORT_TEST(test_finalizer_torture)
+{
+	void *args[1];
+	uint32_t want, got;
+	int round, k, i, soakn = getenv("GORT_SOAK") ? atoi(getenv("GORT_SOAK")) : 1;
+
+	finchan = gort_chan_make(sizeof(uintptr_t), 0);
+	gort_go(finconsumer, NULL);
+	for(k = 0; k < soakn; k++) {
+		for(round = 0; round < FinRounds; round++) {
+			gort_gomaxprocs(round + 1);
+			args[0] = (void*)(uintptr_t)round;
+			go_and_wait(1, finmake, args);
+			want = aload(&finexpected);
+			for(i = 0; i < 400; i++) {
+				gort_gc();
+				got = aload(&finruns);
+				if(got == want || (i >= 20 && want - got <= FinSlack))
+					break;
+				gort_sleep(1000000);	// the finalizer goroutine and the consumer run meanwhile
+			}
+			ck_assert_msg(aload(&finbad) == 0, "%s", finerr);
+			ck_assert_msg(want - got <= FinSlack, "round %d: %u of %u finalizer runs", round, got, want);
+			// The resurrected objects are intact and stay so; dropped
+			// again, they are not finalized a second time.
+			for(i = 0; i < (int)aload(&nresurrected); i++) {
+				FObj *o = finresurrected[i];
+
+				ck_assert_msg(o->sum == mixhash(o->id) && o->child->sum == mixhash(o->child->id),
+					"resurrected object %p not intact", (void*)o);
+				finresurrected[i] = NULL;
+			}
+			astore(&nresurrected, 0);
+			for(i = 0; i < FinRounds*FinPerRound; i++) {
+				FObj *r = finallocs[i];
+
+				if(r != NULL)
+					ck_assert_msg(r->sum == mixhash(r->id) && r->child->sum == mixhash(r->child->id),
+						"object allocated by a finalizer not intact");
+				finallocs[i] = NULL;
+			}
+		}
+		// Everything is dropped: the re-armed and resurrected ones ran as
+		// often as they should, no more.
+		gort_gc();
+		gort_gc();
+		ck_assert_msg(aload(&finruns) <= aload(&finexpected), "%u finalizer runs, want at most %u",
+			aload(&finruns), aload(&finexpected));
+		ck_assert_msg(aload(&finbad) == 0, "%s", finerr);
+	}
+	for(i = 0; i < FinKeep; i++)
+		ck_assert_uint_eq(finkept[i]->runs, 0);
+	ck_assert_uint_gt(aload(&finconsumed), 0);
+}
+
 // And with it on, the other tests' collections all pass it (meson runs
 // this suite and check_mgc with GODEBUG=gccheckmark=1 too); here, many
 // goroutines' stacks and typed, untyped and noscan blocks, on every P.
@@ -459,6 +803,13 @@ gcsafety_suite(void)
 	tcase_add_test(tc, test_fork_child_may_not_use_gort);
 	tcase_add_test(tc, test_add_roots_unaligned);
 	tcase_add_test(tc, test_gccheckmark_finds_unmarked);
+	suite_add_tcase(s, tc);
+
+	tc = new_tcase("torture");
+	// GORT_SOAK=k runs them k times longer (the stress suite).
+	tcase_set_timeout(tc, 300 * (getenv("GORT_SOAK") ? atoi(getenv("GORT_SOAK")) : 1));
+	tcase_add_test(tc, test_mixed_torture);
+	tcase_add_test(tc, test_finalizer_torture);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -920,24 +920,49 @@ END_TEST
 
 // ---- Go's test/gc*.go and TestGcRescan ----------------------------------------------
 
-// test/gc.go: allocate and collect in a loop.
-GORT_TEST(test_gc_go)
+// test/gc.go: allocate and collect in a loop. Each collection is
+// counted, and the dropped blocks are freed (a stale word may keep one).
+static void
+gcgo_alloc(void *arg)
 {
-	int i;
-
-	for(i = 0; i < 10; i++) {
-		memset(gort_malloc(10 << 10), 1, 10 << 10);
-		gort_gc();
-	}
+	(void)arg;
+	memset(gort_malloc(10 << 10), 1, 10 << 10);
 }
 
-// test/gc1.go: many small allocations, no explicit collection.
-GORT_TEST(test_gc1_go)
+GORT_TEST(test_gc_go)
 {
+	GortMemStats ms0, ms1;
+	void *args[1] = { NULL };
 	int i;
 
+	gort_gc();
+	gort_read_memstats(&ms0);
+	for(i = 0; i < 10; i++) {
+		go_and_wait(1, gcgo_alloc, args);
+		gort_gc();
+		gort_read_memstats(&ms1);
+		ck_assert_uint_eq(ms1.NumGC, ms0.NumGC + (uint32_t)((i+1)*gcpergc()));
+	}
+	ck_assert_msg(ms1.Frees - ms0.Frees >= 9, "%llu frees", (unsigned long long)(ms1.Frees - ms0.Frees));
+	ck_assert_msg(ms1.HeapAlloc <= ms0.HeapAlloc + 2*(10 << 10) + (64 << 10), "HeapAlloc %llu -> %llu",
+		(unsigned long long)ms0.HeapAlloc, (unsigned long long)ms1.HeapAlloc);
+}
+
+// test/gc1.go: many small allocations, no explicit collection: the
+// automatic collector keeps the heap bounded (100 MB allocated in all).
+GORT_TEST(test_gc1_go)
+{
+	GortMemStats ms0, ms1;
+	int i;
+
+	gort_read_memstats(&ms0);
 	for(i = 0; i < 1000000; i++)
 		((char*)gort_malloc(100))[0] = 1;
+	gort_read_memstats(&ms1);
+	ck_assert_msg(ms1.NumGC >= ms0.NumGC + 10, "%u collections", ms1.NumGC - ms0.NumGC);
+	ck_assert_uint_ge(ms1.Mallocs - ms0.Mallocs, 1000000);
+	ck_assert_msg(ms1.HeapAlloc < (32 << 20), "HeapAlloc %llu", (unsigned long long)ms1.HeapAlloc);
+	ck_assert_msg(ms1.HeapSys < (64 << 20), "HeapSys %llu", (unsigned long long)ms1.HeapSys);
 }
 
 // test/gc2.go: HeapObjects must not grow past N/5 while N buffered
