@@ -48,7 +48,7 @@
 //	schedinit: ncpu, GODEBUG, mallocinit (bootm gets an MCache),
 //		procresize(GOMAXPROCS) (bootm acquires P0, P0 takes the MCache)
 //	newproc1(main goroutine) on P0's run queue
-//	releasep, starttemplatethread, newm(m0, P0): m0 starts and
+//	releasep, the template thread, newm(m0, P0): m0 starts and
 //		schedules the main goroutine
 //	notesleep(maindone)
 
@@ -144,10 +144,14 @@ static void	acquirep(P*);
 static P*	releasep(void);
 static void	newm(void(*)(void), P*, M*);
 static void	newosproc(M*);
-static void	starttemplatethread(void);
+static void	startplainthread(void *(*)(void*), const char*);
+static void*	templatethread(void*);
+static void*	sysmon(void*);
 static void	forkprepare(void);
 static void	forkparent(void);
 static void	forkchild(void);
+static void	runlockedg(M*, G*);
+static void	lockdetach(M*, G*, uint32);
 static void*	mstart(void*);
 static void	stopm(void);
 static void	startm(P*, bool);
@@ -173,7 +177,6 @@ static bool	preemptone(P*);
 static void	allgadd(G*);
 static void	schedule(void) NORETURN;
 static G*	malg(uintptr);
-static void	startsysmon(void);
 
 void	runtime_gostart(G *gp);
 extern void runtime_gostart_tramp(void);
@@ -344,9 +347,9 @@ gort_main(void (*fn)(void *), void *arg)
 
 	p = releasep();
 	runtime_setm(nil);
-	starttemplatethread();
+	startplainthread(templatethread, "template");
 	newm(nil, p, &runtime_m0);
-	startsysmon();
+	startplainthread(sysmon, "sysmon");
 
 	// Wait for the main goroutine. This thread is no M: calls into gort
 	// from it are now from a foreign thread.
@@ -504,19 +507,6 @@ templatethread(void *arg)
 	return nil;
 }
 
-static void
-starttemplatethread(void)
-{
-	pthread_t th;
-	pthread_attr_t attr;
-
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 64<<10);
-	if(pthread_create(&th, &attr, templatethread, nil) != 0)
-		runtime_throw("runtime: cannot create the template thread");
-	pthread_attr_destroy(&attr);
-}
 
 // Stops execution of the current M until new work is available.
 // Returns with an acquired P.
@@ -1363,6 +1353,14 @@ sleeplocked(M *mp, G *gp)
 	gp->sched.sp = sp;
 	sched.nmidlelocked++;	// startlockedm counts it back
 	runtime_unlock(&sched.lock);
+	runlockedg(mp, gp);
+}
+
+// Sleep on mp until the M that schedules gp, locked to mp, hands us its P
+// (startlockedm); then run gp here again.
+static void
+runlockedg(M *mp, G *gp)
+{
 	runtime_notesleep(&mp->park);
 	runtime_noteclear(&mp->park);
 	acquirep(mp->nextp);
@@ -1725,11 +1723,7 @@ runtime_suspendg(M *mp, G *gp, uintptr sp)
 	mp2 = nil;
 	p = releasep();
 	runtime_lock(&sched.lock);
-	gp->status = Grunnable;
-	gp->m = nil;
-	gp->lockedm = mp;
-	mp->lockedg = gp;
-	mp->curg = nil;
+	lockdetach(mp, gp, Grunnable);
 	stopping = sched.gcwaiting != 0;
 	if(stopping) {
 		globrunqput(gp);
@@ -1761,16 +1755,8 @@ runtime_suspendg(M *mp, G *gp, uintptr sp)
 	else if(!stopping)
 		runtime_notewakeup_sysmon();
 
-	runtime_notesleep(&mp->park);
-	runtime_noteclear(&mp->park);
-	acquirep(mp->nextp);
-	mp->nextp = nil;
-	gp->status = Grunning;
+	runlockedg(mp, gp);
 	gp->preempt = false;
-	gp->lockedm = nil;
-	mp->lockedg = nil;
-	mp->curg = gp;
-	gp->m = mp;
 	mp->p->schedtick++;
 }
 
@@ -1865,8 +1851,10 @@ sysmon(void *arg)
 	return nil;
 }
 
+// A plain thread (no M, no P) for the runtime's own loops: sysmon and
+// the template thread.
 static void
-startsysmon(void)
+startplainthread(void *(*fn)(void*), const char *what)
 {
 	pthread_t th;
 	pthread_attr_t attr;
@@ -1874,8 +1862,10 @@ startsysmon(void)
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 64<<10);
-	if(pthread_create(&th, &attr, sysmon, nil) != 0)
-		runtime_throw("runtime: cannot create sysmon thread");
+	if(pthread_create(&th, &attr, fn, nil) != 0) {
+		runtime_printf("runtime: cannot create the %s thread\n", what);
+		runtime_throw("newosproc");
+	}
 	pthread_attr_destroy(&attr);
 }
 

@@ -207,22 +207,31 @@ END_TEST
 // of arena with Go's message. AddressSanitizer cannot run under such a
 // limit at all (its shadow takes terabytes of address space): skipped.
 #ifndef ASAN
+// setrlimit(res) to what /proc/self/status says the process has (field,
+// in kB) plus extra bytes.
 static void
-limit_as(void)
+limit_to_status(int res, const char *field, unsigned long long extra)
 {
 	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
+	char line[256], fmt[64];
 	unsigned long long kb = 0;
 	struct rlimit rl;
 
+	snprintf(fmt, sizeof fmt, "%s: %%llu kB", field);
 	ck_assert_ptr_nonnull(f);
 	while(fgets(line, sizeof line, f) != NULL)
-		if(sscanf(line, "VmSize: %llu kB", &kb) == 1)
+		if(sscanf(line, fmt, &kb) == 1)
 			break;
 	fclose(f);
 	ck_assert_uint_gt(kb, 0);
-	rl.rlim_cur = rl.rlim_max = (kb << 10) + (1ULL << 30);	// what we have + 1 GB
-	ck_assert_int_eq(setrlimit(RLIMIT_AS, &rl), 0);
+	rl.rlim_cur = rl.rlim_max = (kb << 10) + extra;
+	ck_assert_int_eq(setrlimit(res, &rl), 0);
+}
+
+static void
+limit_as(void)
+{
+	limit_to_status(RLIMIT_AS, "VmSize", 1ULL << 30);	// what we have + 1 GB
 }
 
 static void
@@ -240,19 +249,7 @@ ulimit_body(void *arg)
 static void
 data_limit_body(void *arg)
 {
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	unsigned long long kb = 0;
-	struct rlimit rl;
-
-	ck_assert_ptr_nonnull(f);
-	while(fgets(line, sizeof line, f) != NULL)
-		if(sscanf(line, "VmData: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	ck_assert_uint_gt(kb, 0);
-	rl.rlim_cur = rl.rlim_max = (kb << 10) + (256ULL << 20);
-	ck_assert_int_eq(setrlimit(RLIMIT_DATA, &rl), 0);
+	limit_to_status(RLIMIT_DATA, "VmData", 256ULL << 20);
 	gort_main(fill_large_body, arg);
 }
 #endif

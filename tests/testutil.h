@@ -32,10 +32,13 @@
 	END_TEST							\
 	static void name##_body(void *gort_test_arg __attribute__((unused)))
 
-// Run body as gort's main goroutine in a child process; return what it
-// wrote to stderr (malloc'd) and its wait status.
+// Run fn(arg) in a child process — as gort's main goroutine, or (raw) on
+// the child's own thread without gort_main — with stderr captured and
+// envkv set (GODEBUG keys add to the run's own: its sweep mode); return
+// what the child wrote to stderr (malloc'd) and its wait status. If fn
+// returns, the child exits with status 0.
 static inline char *
-run_child(void (*body)(void *), void *arg, int *status, const char **envkv)
+spawn_child(void (*fn)(void *), void *arg, int *status, const char **envkv, bool raw)
 {
 	int fds[2];
 	pid_t pid;
@@ -57,14 +60,16 @@ run_child(void (*body)(void *), void *arg, int *status, const char **envkv)
 			const char *old = getenv(envkv[0]);
 			char buf[512];
 
-			// GODEBUG keys add to the run's own (its sweep mode).
 			if(strcmp(envkv[0], "GODEBUG") == 0 && old != NULL && old[0] != 0) {
 				snprintf(buf, sizeof buf, "%s,%s", old, envkv[1]);
 				setenv(envkv[0], buf, 1);
 			} else
 				setenv(envkv[0], envkv[1], 1);
 		}
-		gort_main(body, arg);
+		if(raw)
+			fn(arg);
+		else
+			gort_main(fn, arg);
 		_exit(0);
 	}
 	close(fds[1]);
@@ -82,22 +87,28 @@ run_child(void (*body)(void *), void *arg, int *status, const char **envkv)
 	return out;
 }
 
-// Assert that body dies with "fatal error: msg" (exactly that line last),
-// only "runtime: " lines before it, and exit status 2.
-static inline void
-expect_fatal_env(void (*body)(void *), void *arg, const char *msg, const char **envkv)
+// Run body as gort's main goroutine in a child process; return what it
+// wrote to stderr (malloc'd) and its wait status.
+static inline char *
+run_child(void (*body)(void *), void *arg, int *status, const char **envkv)
 {
-	int status;
-	char *out, *line, *save = NULL, *last = NULL;
-	char want[512];
+	return spawn_child(body, arg, status, envkv, false);
+}
 
-	out = run_child(body, arg, &status, envkv);
-	// (Check refuses messages over a few KB: quote the last 1000 bytes,
-	// where a sanitizer's report ends.)
+// Assert that a child exited with status 2 and that its stderr (out,
+// consumed: strtok'd and freed) ends with the line "fatal error: msg",
+// after only "runtime: ..." (or Go's "runtime.X: ...") detail lines.
+static inline void
+check_fatal_output(char *out, int status, const char *msg)
+{
+	char *line, *save = NULL, *last = NULL;
+	char want[512];
+	size_t len = strlen(out);
+
 	ck_assert_msg(WIFEXITED(status), "child did not exit normally (status %#x); stderr ends:\n%s", status,
-		out + (strlen(out) > 1000 ? strlen(out) - 1000 : 0));
+		out + (len > 1000 ? len - 1000 : 0));
 	ck_assert_msg(WEXITSTATUS(status) == 2, "exit status %d, want 2; stderr ends:\n%s", WEXITSTATUS(status),
-		out + (strlen(out) > 1000 ? strlen(out) - 1000 : 0));
+		out + (len > 1000 ? len - 1000 : 0));
 	snprintf(want, sizeof want, "fatal error: %s", msg);
 	for(line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		if(last != NULL)
@@ -108,6 +119,17 @@ expect_fatal_env(void (*body)(void *), void *arg, const char *msg, const char **
 	ck_assert_msg(last != NULL, "no output, want \"%s\"", want);
 	ck_assert_msg(strcmp(last, want) == 0, "last stderr line \"%.1000s\", want \"%s\"", last, want);
 	free(out);
+}
+
+// Assert that body dies with "fatal error: msg" (exactly that line last),
+// only "runtime: " lines before it, and exit status 2.
+static inline void
+expect_fatal_env(void (*body)(void *), void *arg, const char *msg, const char **envkv)
+{
+	int status;
+	char *out = run_child(body, arg, &status, envkv);
+
+	check_fatal_output(out, status, msg);
 }
 
 static inline void
@@ -191,30 +213,6 @@ new_tcase(const char *name)
 #include <stdint.h>
 #include "runtime.h"
 
-// Assert what expect_fatal_env asserts of a child's wait status and stderr
-// (out is consumed: strtok'd and freed).
-static inline void
-check_fatal_output(char *out, int status, const char *msg)
-{
-	char *line, *save = NULL, *last = NULL;
-	char want[512];
-	size_t len = strlen(out);
-
-	ck_assert_msg(WIFEXITED(status), "child did not exit normally (status %#x); stderr ends:\n%s", status,
-		out + (len > 1000 ? len - 1000 : 0));
-	ck_assert_msg(WEXITSTATUS(status) == 2, "exit status %d, want 2; stderr ends:\n%s", WEXITSTATUS(status),
-		out + (len > 1000 ? len - 1000 : 0));
-	snprintf(want, sizeof want, "fatal error: %s", msg);
-	for(line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		if(last != NULL)
-			ck_assert_msg(strncmp(last, "runtime: ", 9) == 0 || strncmp(last, "runtime.", 8) == 0,
-				"unexpected stderr line: %.1000s", last);
-		last = line;
-	}
-	ck_assert_msg(last != NULL, "no output, want \"%s\"", want);
-	ck_assert_msg(strcmp(last, want) == 0, "last stderr line \"%.1000s\", want \"%s\"", last, want);
-	free(out);
-}
 
 // Like run_child, but fn runs on the child's own thread without gort_main
 // (for calls before the runtime boots, or bodies that boot it themselves).
@@ -222,40 +220,7 @@ check_fatal_output(char *out, int status, const char *msg)
 static inline char *
 run_child_raw(void (*fn)(void *), void *arg, int *status, const char **envkv)
 {
-	int fds[2];
-	pid_t pid;
-	size_t len = 0, cap = 4096;
-	char *out = malloc(cap);
-	ssize_t n;
-
-	ck_assert(out != NULL);
-	ck_assert_int_eq(pipe(fds), 0);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if(pid == 0) {
-		close(fds[0]);
-		dup2(fds[1], 2);
-		close(fds[1]);
-		for(; envkv != NULL && envkv[0] != NULL; envkv += 2)
-			setenv(envkv[0], envkv[1], 1);
-		fn(arg);
-		_exit(0);
-	}
-	close(fds[1]);
-	while((n = read(fds[0], out + len, cap - len - 1)) > 0) {
-		len += n;
-		if(cap - len < 2) {
-			cap *= 2;
-			out = realloc(out, cap);
-			ck_assert(out != NULL);
-		}
-	}
-	out[len] = '\0';
-	close(fds[0]);
-	ck_assert_int_eq(waitpid(pid, status, 0), pid);
-	return out;
+	return spawn_child(fn, arg, status, envkv, true);
 }
 
 // expect_fatal_env for run_child_raw.
