@@ -4,6 +4,10 @@
 # Check suite in both, and end with one line "N passed, N failed"
 # (Check's test counts, both builds added up).
 #
+# Then the API fuzzer (tests/fuzz/run.sh: clang, ASan, libFuzzer) for
+# FUZZ_SECONDS (60 by default; 600 with GORT_STRESS=1; 0 skips it); it
+# counts as one more test.
+#
 #   bash tests/run.sh            # the default suite (a few minutes)
 #   GORT_STRESS=1 bash tests/run.sh   # also the long stress suites
 set -uo pipefail
@@ -35,7 +39,7 @@ for c in "${configs[@]}"; do
 done
 
 # Add up Check's per-suite counts from both builds' logs.
-python3 - "$root" "${configs[@]%%:*}" <<'PY'
+counts=$(python3 - "$root" "${configs[@]%%:*}" <<'PY'
 import json, re, sys, os
 root, dirs = sys.argv[1], sys.argv[2:]
 passed = failed = 0
@@ -58,9 +62,28 @@ for d in dirs:
             passed += 1
         elif t['result'] != 'SKIP':
             failed += 1
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+print(f"{passed} {failed}")
 PY
-rc=$?
-[ $rc -ne 0 ] && status=1
+)
+read -r passed failed <<<"$counts"
+passed=${passed:-0}
+failed=${failed:-1}
+
+fuzzsecs=${FUZZ_SECONDS:-60}
+[ "$stress" = true ] && fuzzsecs=${FUZZ_SECONDS:-600}
+if [ "$fuzzsecs" -gt 0 ]; then
+	echo "=== fuzz_api (${fuzzsecs} s)"
+	fuzzout=$(FUZZ_SECONDS=$fuzzsecs bash tests/fuzz/run.sh 2>&1)
+	echo "$fuzzout" | sed '$d'	# its own count line: added up below
+	if echo "$fuzzout" | tail -n 1 | grep -qx "1 passed, 0 failed"; then
+		echo "fuzz_api: OK"
+		passed=$((passed + 1))
+	else
+		echo "fuzz_api: FAIL"
+		failed=$((failed + 1))
+	fi
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -ne 0 ] && status=1
 exit $status
