@@ -1970,6 +1970,20 @@ markfinq(Workbuf **wbufp)
 		enqueue((Obj){(byte*)fb->fin, fb->cnt*sizeof(fb->fin[0]), TiConservative}, wbufp);
 }
 
+// Have all queued finalizers run (the queue empty, and the finalizer
+// goroutine parked or never started)? For tests, which wait on it
+// instead of sleeping.
+bool
+runtime_finqidle(void)
+{
+	bool idle;
+
+	runtime_lock(&finlock);
+	idle = finq == nil && (fing == nil || fingwait);
+	runtime_unlock(&finlock);
+	return idle;
+}
+
 // gccheckmark's root: the queued finalizers' arguments, as markfinq.
 static void
 checkfinq(void)

@@ -241,6 +241,7 @@ void	runtime_gchelper(void);
 extern void (*runtime_gchelper_testhook)(void);	// tests of helpgc
 extern void (*runtime_gchelper_donehook)(uint32 ndone, uint32 nproc);	// tests: a late helper
 extern void (*runtime_checkmark_testhook)(void);	// tests: between the mark and gccheckmark's
+bool	runtime_finqidle(void);	// tests: every queued finalizer has run
 
 // Go's export_test.go hooks for the run-queue tests (throw on failure).
 void	runtime_testSchedLocalQueue(void);

@@ -622,15 +622,16 @@ END_TEST
 
 // ---- finalizers ----------------------------------------------------------------------
 
-// Collect and give the finalizer goroutine time to run, a few rounds.
+// Collect, then wait until every finalizer that collection queued has
+// run, a few rounds.
 static void
-gcsleep(int rounds)
+gcrunfin(int rounds)
 {
 	int i;
 
 	for(i = 0; i < rounds; i++) {
 		gort_gc();
-		gort_sleep(2000000);
+		WAIT_UNTIL(runtime_finqidle());
 	}
 }
 
@@ -676,10 +677,10 @@ GORT_TEST(test_finalizer_runs_once)
 	churn();
 	gort_gc();
 	churn();
-	gcsleep(5);
+	gcrunfin(5);
 	ck_assert_uint_eq(__atomic_load_n(&nfin, __ATOMIC_SEQ_CST), 1);
 	ck_assert_uint_eq(__atomic_load_n(&badfin, __ATOMIC_SEQ_CST), 0);
-	gcsleep(3);
+	gcrunfin(3);
 	ck_assert_uint_eq(__atomic_load_n(&nfin, __ATOMIC_SEQ_CST), 1);	// once
 }
 
@@ -796,7 +797,7 @@ GORT_TEST(test_tinyfin)
 	int i, done = 0, twice = 0;
 
 	go_and_wait(1, maketiny, args);
-	gcsleep(4);
+	gcrunfin(4);
 	for(i = 0; i < NTINY; i++) {
 		if(tinyseen[i] >= 1)
 			done++;
@@ -818,7 +819,7 @@ GORT_TEST(test_finalizer_zero_size_and_global)
 	gort_set_finalizer(z, fin_check);
 	gort_set_finalizer(&global_target, fin_check);
 	gort_set_finalizer(&global_target, NULL);
-	gcsleep(2);
+	gcrunfin(2);
 	ck_assert_uint_eq(nfin, 0);
 }
 
@@ -1055,7 +1056,7 @@ startsysgoroutines(void)
 
 	go_and_wait(1, makedummy, args);
 	for(i = 0; i < 100 && __atomic_load_n(&nfin_dummy, __ATOMIC_SEQ_CST) == 0; i++)
-		gcsleep(1);
+		gcrunfin(1);
 	ck_assert_uint_eq(__atomic_load_n(&nfin_dummy, __ATOMIC_SEQ_CST), 1);
 }
 
@@ -1096,9 +1097,9 @@ GORT_TEST(test_gc_interior_deep)
 
 	startsysgoroutines();
 	go_and_wait(1, makedeep, args);
-	gcsleep(3);
+	gcrunfin(3);
 	churn();
-	gcsleep(2);
+	gcrunfin(2);
 	ck_assert_uint_eq(__atomic_load_n(&nfin_x, __ATOMIC_SEQ_CST), 0);
 	ck_assert_uint_eq(__atomic_load_n(&nfin_y, __ATOMIC_SEQ_CST), 0);
 	args[0] = &bad;
@@ -1107,7 +1108,7 @@ GORT_TEST(test_gc_interior_deep)
 	// Drop them: now both are found dead.
 	g_inner[0] = g_inner[1] = NULL;
 	for(i = 0; i < 50 && __atomic_load_n(&nfin_x, __ATOMIC_SEQ_CST) + __atomic_load_n(&nfin_y, __ATOMIC_SEQ_CST) < 2; i++)
-		gcsleep(1);
+		gcrunfin(1);
 	ck_assert_uint_eq(__atomic_load_n(&nfin_x, __ATOMIC_SEQ_CST), 1);
 	ck_assert_uint_eq(__atomic_load_n(&nfin_y, __ATOMIC_SEQ_CST), 1);
 }
@@ -1161,11 +1162,11 @@ GORT_TEST(test_empty_string_neighbour)
 
 	startsysgoroutines();
 	go_and_wait(1, makeadjacent, args);
-	gcsleep(3);
+	gcrunfin(3);
 	ck_assert_uint_eq(__atomic_load_n(&nfin_y, __ATOMIC_SEQ_CST), 0);	// pinned by x+size
 	g_end = NULL;
 	for(i = 0; i < 50 && __atomic_load_n(&nfin_y, __ATOMIC_SEQ_CST) == 0; i++)
-		gcsleep(1);
+		gcrunfin(1);
 	ck_assert_uint_eq(__atomic_load_n(&nfin_y, __ATOMIC_SEQ_CST), 1);
 	ck_assert_uint_eq(__atomic_load_n(&nfin_x, __ATOMIC_SEQ_CST), 0);
 	for(i = 0; i < 32; i++)
@@ -1371,7 +1372,7 @@ GORT_TEST(test_sweep_races)
 	n = __atomic_load_n(&racenextid, __ATOMIC_SEQ_CST);
 	ck_assert_uint_le(n, MaxRaceFin);
 	for(k = 0; k < 100; k++) {
-		gcsleep(1);
+		gcrunfin(1);
 		runtime_checkheap();
 		for(i = 0, missing = 0; i < n; i++)
 			missing += racewant[i] && __atomic_load_n(&racefin[i], __ATOMIC_SEQ_CST) == 0;
