@@ -549,7 +549,7 @@ mixer(void *arg)
 	int g = (int)(uintptr_t)arg, i, j, k, op, w;
 	uint64_t rnd = 0x2545f4914f6cdd1dULL * (g + 1);
 	uintptr_t id = (uintptr_t)g << 40, epoch = 1, *b, *t;
-	long steps = 20000L * (getenv("GORT_SOAK") ? atoi(getenv("GORT_SOAK")) : 1);
+	long steps = 10000L * (getenv("GORT_SOAK") ? atoi(getenv("GORT_SOAK")) : 1);
 
 	for(k = 0; k < steps; k++) {
 		rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -581,7 +581,7 @@ mixer(void *arg)
 						((uintptr_t*)b[mixlinkw(b, w)])[4]--;
 			mixslots[g][i] = NULL;
 			gort_free(b);
-		} else if(op < 88) {
+		} else if(op < 87) {
 			if((rnd >> 24) % 8 == 0)
 				gort_gc();
 			else
@@ -681,7 +681,7 @@ fintorture(void *p)
 		gort_chan_send(finchan, &v);	// unbuffered: waits for the consumer
 		break;
 	case FinGC:
-		if(o->id % 16 == 0)
+		if(o->id % 64 == 0)
 			gort_gc();
 		break;
 	}
