@@ -787,7 +787,9 @@ runtime_gettype(void *v)
 
 // ---- public API -------------------------------------------------------------
 
-static bool
+// Does t have a pointer word? A byte of the mask at a time (a type of up
+// to 8 words is one load), the last byte cut to the type's words.
+static inline bool
 typehaspointers(const GortType *t)
 {
 	uintptr i, nwords;
@@ -795,10 +797,10 @@ typehaspointers(const GortType *t)
 	if(t->ptrmask == nil)
 		return false;
 	nwords = t->size / PtrSize;
-	for(i = 0; i < nwords; i++)
-		if(t->ptrmask[i/8] & (1<<(i%8)))
+	for(i = 0; i + 8 <= nwords; i += 8)
+		if(t->ptrmask[i/8] != 0)
 			return true;
-	return false;
+	return i < nwords && (t->ptrmask[i/8] & ((1u << (nwords - i)) - 1)) != 0;
 }
 
 GORT_API GORT_ALLOCAPI void*

@@ -772,6 +772,29 @@ START_TEST(test_double_free_32_and_global)
 }
 END_TEST
 
+// gort_new scans a type only if its mask names a pointer word within the
+// type: bits past its last word do not count, a bit in a later mask byte
+// does.
+static const uint8_t m_word9[] = { 0x00, 0x02 };	// 10 words: word 9
+static const uint8_t m_past[] = { 0xf8 };		// 3 words: bits 3-7 only
+static const uint8_t m_word7[] = { 0x80 };		// 8 words: word 7
+static const uint8_t m_none[] = { 0x00, 0x00 };	// 16 words: none
+static const GortType ty_word9 = { 10*sizeof(void*), m_word9, "word9" };
+static const GortType ty_past = { 3*sizeof(void*), m_past, "past" };
+static const GortType ty_word7 = { 8*sizeof(void*), m_word7, "word7" };
+static const GortType ty_none = { 16*sizeof(void*), m_none, "none" };
+static const GortType ty_nomask = { 4*sizeof(void*), NULL, "nomask" };
+
+GORT_TEST(test_new_scans_only_types_with_pointers)
+{
+	ck_assert_uint_eq(runtime_getbits(gort_new(&ty_word9)) & bitsScan, bitsScan);
+	ck_assert_uint_eq(runtime_getbits(gort_new(&ty_word7)) & bitsScan, bitsScan);
+	ck_assert_uint_eq(runtime_getbits(gort_new_array(&ty_word9, 3)) & bitsScan, bitsScan);
+	ck_assert_uint_eq(runtime_getbits(gort_new(&ty_past)) & bitsScan, 0);
+	ck_assert_uint_eq(runtime_getbits(gort_new(&ty_none)) & bitsScan, 0);
+	ck_assert_uint_eq(runtime_getbits(gort_new(&ty_nomask)) & bitsScan, 0);
+}
+
 int
 main(void)
 {
@@ -783,6 +806,7 @@ main(void)
 	tcase_add_test(tc, test_malloc_no_overlap);
 	tcase_add_test(tc, test_flag_nozero);
 	tcase_add_test(tc, test_flag_bits);
+	tcase_add_test(tc, test_new_scans_only_types_with_pointers);
 	tcase_add_test(tc, test_tiny_combining);
 	tcase_add_test(tc, test_flag_noprofiling);
 	tcase_add_test(tc, test_flag_noinvokegc);
