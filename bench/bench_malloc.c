@@ -53,6 +53,35 @@
 // malloc_trim after freeing them (see freechain). gort's
 // MemStats cannot see glibc, so the glibc lines have no B/op or allocs/op
 // columns (go test omits them too when they are not measured).
+//
+// Go's other allocation benchmarks (runtime/malloc_test.go and
+// mfinal_test.go), with Go's shapes:
+//
+//	MallocTypeInfo8/16  new(struct{ p [1 or 2]*int }): typed allocation
+//	                    (gort_new with a ptrmask, never tiny), left to the
+//	                    collector like Malloc8/16; variants: noscan (Malloc8/16's
+//	                    pointer-free loop, so the ratio line is typed/untyped)
+//	                    and glibc
+//	Finalizer           GOMAXPROCS goroutines each hold 1000 objects (new(int))
+//	                    and set, then clear, a finalizer on each: ns per
+//	                    (set + clear), as Go 1.3's
+//	FinalizerRun        GOMAXPROCS goroutines each allocate 1000 objects with a
+//	                    finalizer, then call gort_gc, until N objects: the
+//	                    finalizers run (the footer counts them), as Go 1.3's
+//	GoroutineBlocking   1000 goroutines each block on its own channel
+//	                    (capacity 1); each op sends to every channel, waits
+//	                    until all have received and blocked again, and calls
+//	                    gort_gc. Go times the gort_gc alone (StopTimer around
+//	                    the wake-ups); this driver has no StopTimer, so the
+//	                    line includes the wake-ups and the footer gives the
+//	                    gort_gc alone per op
+//	GoroutineIdle       1000 goroutines blocked on one channel; each op is one
+//	                    gort_gc
+//
+// (gort_gc is Go 1.3's runtime.GC: two collections with the concurrent
+// sweep.) The goroutines of the last two are started and ended inside
+// each run, outside Go's timed region and inside this one: well under
+// 1% of a 1s run.
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -233,6 +262,229 @@ freechain(void *head)
 	malloc_trim(0);
 }
 
+// ---- typed allocation, finalizers, goroutines during collections ---------------
+
+// MallocTypeInfo8/16: Go's new(struct{ p [8/8]*int }) and
+// new(struct{ p [16/8]*int }).
+typedef struct TypeInfo8 TypeInfo8;
+struct TypeInfo8
+{
+	int64_t *p[1];
+};
+
+typedef struct TypeInfo16 TypeInfo16;
+struct TypeInfo16
+{
+	int64_t *p[2];
+};
+
+static const uint8_t typeinfo8_mask[] = { 0x1 };
+static const uint8_t typeinfo16_mask[] = { 0x3 };
+static const GortType typeinfo8_type = GORT_TYPE(TypeInfo8, typeinfo8_mask);
+static const GortType typeinfo16_type = GORT_TYPE(TypeInfo16, typeinfo16_mask);
+
+static void*
+gort_malloctypeinfo8(int64_t n)
+{
+	for(int64_t i = 0; i < n; i++)
+		escape(gort_new(&typeinfo8_type));
+	return NULL;
+}
+
+static void*
+gort_malloctypeinfo16(int64_t n)
+{
+	for(int64_t i = 0; i < n; i++)
+		escape(gort_new(&typeinfo16_type));
+	return NULL;
+}
+
+// Finalizer and FinalizerRun: Go 1.3's (runtime/mfinal_test.go). b.N is
+// split into batches of FinBatch, taken by GOMAXPROCS goroutines.
+enum
+{
+	FinBatch = 1000,	// Go's CallsPerSched
+	NIdleG = 1000,		// GoroutineBlocking/Idle: Go's -n default
+};
+
+static int64_t finbatches;	// batches left (atomic)
+static GortChan *findone;
+static int64_t finset, finran;	// FinalizerRun: finalizers set, and run (atomic)
+
+static void
+fin(void *obj)
+{
+	(void)obj;
+	__atomic_add_fetch(&finran, 1, __ATOMIC_RELAXED);
+}
+
+static void
+finalizerworker(void *arg)
+{
+	void *data[FinBatch];
+	bool t = true;
+	int i;
+
+	(void)arg;
+	for(i = 0; i < FinBatch; i++)
+		data[i] = gort_malloc_noscan(8);	// new(int)
+	while(__atomic_sub_fetch(&finbatches, 1, __ATOMIC_SEQ_CST) >= 0) {
+		gort_gosched();
+		for(i = 0; i < FinBatch; i++)
+			gort_set_finalizer(data[i], fin);
+		for(i = 0; i < FinBatch; i++)
+			gort_set_finalizer(data[i], NULL);
+	}
+	for(i = 0; i < FinBatch; i++)
+		gort_keep_alive(data[i]);
+	gort_chan_send(findone, &t);
+}
+
+static void
+finalizerrunworker(void *arg)
+{
+	bool t = true;
+	int i;
+
+	(void)arg;
+	while(__atomic_sub_fetch(&finbatches, 1, __ATOMIC_SEQ_CST) >= 0) {
+		gort_gosched();
+		for(i = 0; i < FinBatch; i++) {
+			void *v = gort_malloc_noscan(8);	// new(int)
+			gort_set_finalizer(v, fin);
+		}
+		__atomic_add_fetch(&finset, FinBatch, __ATOMIC_RELAXED);
+		gort_gc();
+	}
+	gort_chan_send(findone, &t);
+}
+
+static void*
+finalizerloop(int64_t n, void (*worker)(void*))
+{
+	int procs, p;
+	bool v;
+
+	procs = gort_gomaxprocs(0);
+	finbatches = n / FinBatch;
+	findone = gort_chan_make(sizeof(bool), 0);
+	for(p = 0; p < procs; p++)
+		gort_go(worker, NULL);
+	for(p = 0; p < procs; p++)
+		gort_chan_recv(findone, &v);
+	return NULL;
+}
+
+static void* gort_finalizer(int64_t n) { return finalizerloop(n, finalizerworker); }
+static void* gort_finalizerrun(int64_t n) { return finalizerloop(n, finalizerrunworker); }
+
+// GoroutineBlocking and GoroutineIdle: Go's (runtime/malloc_test.go), with
+// NIdleG goroutines. The channels are in bss, a root.
+static GortChan *blockch[NIdleG];
+static int32_t idlewoken;		// receives done (atomic)
+static int64_t blockgcns[MaxCPU+1], blockgcn[MaxCPU+1];	// by GOMAXPROCS, the last run: ns in gort_gc, ops
+
+static void
+blockreader(void *arg)
+{
+	GortChan *c = arg;
+	bool v;
+
+	while(gort_chan_recv(c, &v))
+		__atomic_add_fetch(&idlewoken, 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+idlereader(void *arg)
+{
+	bool v;
+
+	gort_chan_recv((GortChan*)arg, &v);
+}
+
+// Wait until the goroutines started since base have all exited.
+static void
+waitexit(int base)
+{
+	while(gort_num_goroutine() > base)
+		gort_gosched();
+}
+
+static void*
+gort_goroutineblocking(int64_t n)
+{
+	int base, i;
+	int64_t k, t0;
+	int32_t want;
+	bool t = true;
+	int procs;
+
+	procs = gort_gomaxprocs(0);
+	if(procs > MaxCPU)
+		procs = MaxCPU;
+	base = gort_num_goroutine();
+	idlewoken = 0;
+	for(i = 0; i < NIdleG; i++) {
+		blockch[i] = gort_chan_make(sizeof(bool), 1);
+		gort_go(blockreader, blockch[i]);
+	}
+	gort_gc();
+	blockgcns[procs] = 0;
+	want = 0;
+	for(k = 0; k < n; k++) {
+		for(i = 0; i < NIdleG; i++)
+			gort_chan_send(blockch[i], &t);
+		// Go sleeps 10 ms here so that they have all blocked again.
+		want += NIdleG;
+		while(__atomic_load_n(&idlewoken, __ATOMIC_SEQ_CST) < want)
+			gort_gosched();
+		gort_gosched();	// the last one to count blocks again
+		t0 = gort_nanotime();
+		gort_gc();
+		blockgcns[procs] += gort_nanotime() - t0;
+	}
+	blockgcn[procs] = n;
+	for(i = 0; i < NIdleG; i++)
+		gort_chan_close(blockch[i]);
+	waitexit(base);
+	for(i = 0; i < NIdleG; i++)
+		blockch[i] = NULL;
+	return NULL;
+}
+
+static void*
+gort_goroutineidle(int64_t n)
+{
+	static GortChan *quit;	// bss: a root
+	int base, i;
+	int64_t k;
+
+	base = gort_num_goroutine();
+	quit = gort_chan_make(sizeof(bool), 0);
+	for(i = 0; i < NIdleG; i++)
+		gort_go(idlereader, quit);
+	gort_gc();
+	for(k = 0; k < n; k++)
+		gort_gc();
+	gort_chan_close(quit);
+	waitexit(base);
+	quit = NULL;
+	return NULL;
+}
+
+static void
+typedfooter(void)
+{
+	if(finset > 0)
+		printf("# FinalizerRun: %" PRId64 " finalizers set, %" PRId64 " run by the end of the runs\n",
+		       finset, __atomic_load_n(&finran, __ATOMIC_SEQ_CST));
+	for(int p = 1; p <= MaxCPU; p++)
+		if(blockgcn[p] > 0)
+			printf("# GoroutineBlocking%s%.0d: gort_gc alone (Go's timed region) %.0f ns/op over the last run's %" PRId64 " ops;"
+			       " the rest of its ns/op is waking the %d goroutines\n",
+			       p > 1 ? "-" : "", p > 1 ? p : 0, (double)blockgcns[p] / blockgcn[p], blockgcn[p], NIdleG);
+}
+
 // ---- the benchmarks ------------------------------------------------------------
 
 static const Bench benches[] = {
@@ -244,6 +496,14 @@ static const Bench benches[] = {
 	{"MallocFree", 0, {{NULL, gort_mallocfree, true, NULL}, {"glibc", glibc_mallocfree, false, NULL}}, 2},
 	{"MallocProfiled", 0, {{NULL, gort_mallocprofiled, true, NULL}, {"unprofiled", gort_mallocunprofiled, true, NULL},
 			       {"unwind-eh", gort_mallocprofiled_eh, true, NULL}}, 3},
+	{"MallocTypeInfo8", 8, {{NULL, gort_malloctypeinfo8, true, NULL}, {"noscan", gort_malloc8, true, NULL},
+				{"glibc", glibc_malloc8, false, freechain}}, 3},
+	{"MallocTypeInfo16", 16, {{NULL, gort_malloctypeinfo16, true, NULL}, {"noscan", gort_malloc16, true, NULL},
+				 {"glibc", glibc_malloc16, false, freechain}}, 3},
+	{"Finalizer", 0, {{NULL, gort_finalizer, true, NULL}}, 1},
+	{"FinalizerRun", 0, {{NULL, gort_finalizerrun, true, NULL}}, 1},
+	{"GoroutineBlocking", 0, {{NULL, gort_goroutineblocking, true, NULL}}, 1},
+	{"GoroutineIdle", 0, {{NULL, gort_goroutineidle, true, NULL}}, 1},
 };
 
 static void
@@ -270,6 +530,7 @@ footer(void)
 	gort_read_memstats(&ms);
 	printf("# gort heap at the end: HeapAlloc %" PRIu64 " MiB, HeapSys %" PRIu64 " MiB, %u collections\n",
 	       ms.HeapAlloc>>20, ms.HeapSys>>20, ms.NumGC);
+	typedfooter();
 }
 
 int
