@@ -654,9 +654,46 @@ runtime_persistentalloc(uintptr size, uintptr align, uint64 *stat)
 
 // Per-span type records (Go's settype_flush/gettype). Go buffers
 // (v, typ) pairs per M and flushes them in batches; gort records each at
-// once, outside mallocing, under settype_lock. The type tables are
-// pointer-free heap blocks; the collector marks them from RootSpanTypes.
+// once, outside mallocing but under m->locks (so no collection comes in
+// between). The type tables are pointer-free heap blocks; the collector
+// marks them from RootSpanTypes.
+//
+// Locking. Creating a table (Empty -> Bytes), adding a type to a Bytes
+// table, converting it to Words, and clearing a slot on free
+// (cleartype) take settype_lock. The common case — a small block whose
+// type is already one of its span's Bytes table's seven — takes no lock:
+// one byte store (settypefast). Writers publish so that it can tell:
+// creation stores data, then compression (release); conversion stores
+// compression, then data (release). settypefast loads compression, data,
+// compression again (acquire), and goes the slow way unless both say
+// Bytes. Its store may still land in a table that a conversion has just
+// copied: the new table then keeps the slot's old entry, 0 (a free slot's
+// entry is always 0: sweep and free clear it, new tables are zeroed), so
+// the block is scanned conservatively — never less than its type says.
+// The old table cannot be freed under the store: m->locks is held, so no
+// collection runs. Only the collector reads the tables (gettype), with
+// the world stopped.
 static Lock settype_lock;
+
+static bool
+settypefast(MSpan *s, uintptr ofs, uintptr typ)
+{
+	byte *data3;
+	uintptr j;
+
+	if(__atomic_load_n(&s->types.compression, __ATOMIC_ACQUIRE) != MTypes_Bytes)
+		return false;
+	data3 = (byte*)__atomic_load_n(&s->types.data, __ATOMIC_ACQUIRE);
+	if(__atomic_load_n(&s->types.compression, __ATOMIC_ACQUIRE) != MTypes_Bytes)
+		return false;
+	for(j = 1; j < 8; j++) {
+		if(((uintptr*)data3)[j] == typ) {
+			__atomic_store_n(&data3[8*sizeof(uintptr) + ofs], (byte)j, __ATOMIC_RELAXED);
+			return true;
+		}
+	}
+	return false;
+}
 
 static void
 settype(void *v, uintptr typ)
@@ -666,24 +703,26 @@ settype(void *v, uintptr typ)
 	uintptr *data2;
 	byte *data3;
 
-	runtime_lock(&settype_lock);
 	s = MHeap_Lookup(&runtime_mheap, v);
 	if(s->sizeclass == 0) {
+		// A large span is this block's alone.
 		s->types.compression = MTypes_Single;
 		s->types.data = typ;
-		runtime_unlock(&settype_lock);
 		return;
 	}
-
 	size = s->elemsize;
 	ofs = ((uintptr)v - (s->start<<PageShift)) / size;
+	if(settypefast(s, ofs, typ))
+		return;
+
+	runtime_lock(&settype_lock);
 	ntypes = (s->npages << PageShift) / size;
 
 	switch(s->types.compression) {
 	case MTypes_Empty:
 		nbytes3 = 8*sizeof(uintptr) + 1*ntypes;
-		// Unlock around the allocation: it may need the type lock
-		// itself when it records nothing, but not the span's entry.
+		// Allocated under the lock: a FlagNoScan block records no
+		// type, so mallocgc does not come back here.
 		data3 = runtime_mallocgc(nbytes3, 0, FlagNoProfiling|FlagNoScan|FlagNoInvokeGC);
 		if(s->types.compression != MTypes_Empty) {
 			// Cannot happen: settype_lock is held. Keep the check
@@ -692,8 +731,8 @@ settype(void *v, uintptr typ)
 		}
 		((uintptr*)data3)[1] = typ;
 		data3[8*sizeof(uintptr) + ofs] = 1;
-		s->types.data = (uintptr)data3;
-		s->types.compression = MTypes_Bytes;
+		__atomic_store_n(&s->types.data, (uintptr)data3, __ATOMIC_RELEASE);
+		__atomic_store_n(&s->types.compression, MTypes_Bytes, __ATOMIC_RELEASE);
 		break;
 
 	case MTypes_Words:
@@ -706,7 +745,7 @@ settype(void *v, uintptr typ)
 			if(((uintptr*)data3)[j] == typ)
 				break;
 			if(((uintptr*)data3)[j] == 0) {
-				((uintptr*)data3)[j] = typ;
+				__atomic_store_n(&((uintptr*)data3)[j], typ, __ATOMIC_RELEASE);
 				break;
 			}
 		}
@@ -721,8 +760,8 @@ settype(void *v, uintptr typ)
 				data2[j] = ((uintptr*)data3)[t];
 			}
 			data2[ofs] = typ;
-			s->types.data = (uintptr)data2;
-			s->types.compression = MTypes_Words;
+			__atomic_store_n(&s->types.compression, MTypes_Words, __ATOMIC_RELEASE);
+			__atomic_store_n(&s->types.data, (uintptr)data2, __ATOMIC_RELEASE);
 		}
 		break;
 
