@@ -425,7 +425,7 @@ runtime_mlookup(void *v, byte **base, uintptr *size, MSpan **sp)
 
 	n = s->elemsize;
 	if(base) {
-		i = ((byte*)v - p)/n;
+		i = MSpan_ObjIndex(s, (byte*)v - p);
 		*base = p + i*n;
 	}
 	if(size)
@@ -711,7 +711,7 @@ settype(void *v, uintptr typ)
 		return;
 	}
 	size = s->elemsize;
-	ofs = ((uintptr)v - (s->start<<PageShift)) / size;
+	ofs = MSpan_ObjIndex(s, (uintptr)v - (s->start<<PageShift));
 	if(settypefast(s, ofs, typ))
 		return;
 
@@ -783,7 +783,7 @@ cleartype(MSpan *s, void *v)
 	if(s->types.compression != MTypes_Words && s->types.compression != MTypes_Bytes)
 		return;
 	runtime_lock(&settype_lock);
-	ofs = ((uintptr)v - (s->start<<PageShift)) / s->elemsize;
+	ofs = MSpan_ObjIndex(s, (uintptr)v - (s->start<<PageShift));
 	if(s->types.compression == MTypes_Words)
 		((uintptr*)s->types.data)[ofs] = 0;
 	else if(s->types.compression == MTypes_Bytes)
@@ -795,33 +795,13 @@ uintptr
 runtime_gettype(void *v)
 {
 	MSpan *s;
-	uintptr t, ofs;
-	byte *data;
 
 	s = MHeap_LookupMaybe(&runtime_mheap, v);
 	if(s == nil)
 		return 0;
-	t = 0;
-	switch(s->types.compression) {
-	case MTypes_Empty:
-		break;
-	case MTypes_Single:
-		t = s->types.data;
-		break;
-	case MTypes_Words:
-		ofs = (uintptr)v - (s->start<<PageShift);
-		t = ((uintptr*)s->types.data)[ofs/s->elemsize];
-		break;
-	case MTypes_Bytes:
-		ofs = (uintptr)v - (s->start<<PageShift);
-		data = (byte*)s->types.data;
-		t = data[8*sizeof(uintptr) + ofs/s->elemsize];
-		t = ((uintptr*)data)[t];
-		break;
-	default:
+	if(s->types.compression > MTypes_Bytes)
 		runtime_throw("runtime_gettype: invalid compression kind");
-	}
-	return t;
+	return MSpan_Type(s, (uintptr)v - (s->start<<PageShift));
 }
 
 // ---- public API -------------------------------------------------------------

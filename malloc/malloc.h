@@ -339,6 +339,7 @@ struct MSpan
 	uint8	sizeclass;	// 0 for a large object
 	uint8	state;		// MSpanInUse etc.
 	uintptr	elemsize;	// class size, or npages<<PageShift if large
+	uint32	divmul;		// ceil(2^32/elemsize) for a small span, 0 if large (MSpan_ObjIndex)
 	int64	unusedsince;	// when it became free (nanotime), for the scavenger
 	uintptr	npreleased;	// pages released to the OS
 	byte*	limit;		// end of data in the span
@@ -348,6 +349,37 @@ struct MSpan
 };
 
 void	MSpan_Init(MSpan *span, PageID start, uintptr npages);
+
+// The index of the block at byte offset off in span s: off/elemsize with
+// a multiply instead of a divide (gort; Go 1.5 added divMagic for the same
+// reason). Exact because off*elemsize < 2^32 for every size class's span
+// (check_malloc tests every offset of every class); 0 in a large span.
+static inline uintptr
+MSpan_ObjIndex(MSpan *s, uintptr off)
+{
+	return (uintptr)(((uint64)off * s->divmul) >> 32);
+}
+
+// The type word recorded for the block at byte offset off in span s (0:
+// none). runtime_gettype after its span lookup; the collector calls it
+// with the span it already has. Reads the table without settype_lock:
+// the world is stopped, or the caller owns the span.
+static inline uintptr
+MSpan_Type(MSpan *s, uintptr off)
+{
+	byte *data;
+
+	switch(s->types.compression) {
+	case MTypes_Single:
+		return s->types.data;
+	case MTypes_Words:
+		return ((uintptr*)s->types.data)[MSpan_ObjIndex(s, off)];
+	case MTypes_Bytes:
+		data = (byte*)s->types.data;
+		return ((uintptr*)data)[data[8*sizeof(uintptr) + MSpan_ObjIndex(s, off)]];
+	}
+	return 0;
+}
 void	MSpan_EnsureSwept(MSpan *span);
 bool	MSpan_Sweep(MSpan *span);
 

@@ -276,6 +276,7 @@ HaveSpan:
 	// interior pointer to its span.
 	s->sizeclass = sizeclass;
 	s->elemsize = (sizeclass == 0 ? s->npages<<PageShift : (uintptr)runtime_class_to_size[sizeclass]);
+	s->divmul = (sizeclass == 0 ? 0 : (uint32)((((uint64)1<<32) + s->elemsize - 1) / s->elemsize));
 	s->types.compression = MTypes_Empty;
 	p = s->start;
 	p -= ((uintptr)h->arena_start>>PageShift);
@@ -615,6 +616,7 @@ MSpan_Init(MSpan *span, PageID start, uintptr npages)
 	span->ref = 0;
 	span->sizeclass = 0;
 	span->elemsize = 0;
+	span->divmul = 0;
 	span->state = MSpanDead;
 	span->unusedsince = 0;
 	span->npreleased = 0;

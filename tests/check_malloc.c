@@ -795,6 +795,32 @@ GORT_TEST(test_new_scans_only_types_with_pointers)
 	ck_assert_uint_eq(runtime_getbits(gort_new(&ty_nomask)) & bitsScan, 0);
 }
 
+// MSpan_ObjIndex divides by a multiply: exact at every byte offset of a
+// span of every size class, and 0 in a large span.
+GORT_TEST(test_objindex_exact)
+{
+	int32 cl;
+	uintptr off, bad, nbad;
+	MSpan *s;
+
+	nbad = 0;
+	bad = 0;
+	for(cl = 1; cl < NumSizeClasses; cl++) {
+		ck_assert(runtime_mlookup(gort_malloc(runtime_class_to_size[cl]), nil, nil, &s));
+		ck_assert_int_eq(s->sizeclass, cl);
+		for(off = 0; off < s->npages<<PageShift; off++)
+			if(MSpan_ObjIndex(s, off) != off/s->elemsize) {
+				nbad++;
+				bad = off;
+			}
+		ck_assert_msg(nbad == 0, "class %d (size %zu): %zu wrong indices, e.g. at offset %zu",
+			cl, (size_t)s->elemsize, (size_t)nbad, (size_t)bad);
+	}
+	ck_assert(runtime_mlookup(gort_malloc(1<<20), nil, nil, &s));
+	ck_assert_int_eq(s->sizeclass, 0);
+	ck_assert_uint_eq(MSpan_ObjIndex(s, (1<<20) - 1), 0);
+}
+
 int
 main(void)
 {
@@ -807,6 +833,7 @@ main(void)
 	tcase_add_test(tc, test_flag_nozero);
 	tcase_add_test(tc, test_flag_bits);
 	tcase_add_test(tc, test_new_scans_only_types_with_pointers);
+	tcase_add_test(tc, test_objindex_exact);
 	tcase_add_test(tc, test_tiny_combining);
 	tcase_add_test(tc, test_flag_noprofiling);
 	tcase_add_test(tc, test_flag_noinvokegc);
