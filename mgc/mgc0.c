@@ -167,7 +167,7 @@ runtime_getbits(void *v)
 void
 runtime_markspan(void *v, uintptr size, uintptr n, bool leftover)
 {
-	uintptr *b, off, shift, i;
+	uintptr *b, *cur, off, shift, i, clr, set;
 	byte *p;
 
 	if((byte*)v+size*n > runtime_mheap.arena_used || (byte*)v < runtime_mheap.arena_start)
@@ -183,15 +183,27 @@ runtime_markspan(void *v, uintptr size, uintptr n, bool leftover)
 		}
 	}
 
+	// No atomics: we own the whole span, and no bitmap word is shared
+	// with another span. The bits of the blocks that share a bitmap word
+	// are gathered and stored once (a span of 16-byte blocks: 8 at a time).
 	p = v;
 	if(leftover)
 		n++;
+	cur = nil;
+	clr = set = 0;
 	for(; n-- > 0; p += size) {
-		// No atomics: we own the whole span, and no bitmap word is
-		// shared with another span.
 		b = bitp(p, &shift);
-		*b = (*b & ~(bitMask<<shift)) | (bitAllocated<<shift);
+		if(b != cur) {
+			if(cur != nil)
+				*cur = (*cur & ~clr) | set;
+			cur = b;
+			clr = set = 0;
+		}
+		clr |= bitMask<<shift;
+		set |= bitAllocated<<shift;
 	}
+	if(cur != nil)
+		*cur = (*cur & ~clr) | set;
 }
 
 // Clear the bits of the n bytes at v (whole bitmap words).
