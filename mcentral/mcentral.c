@@ -153,6 +153,8 @@ MCentral_Free(MCentral *c, void *v)
 
 // Free n objects [start..end] of span s into c. Called by the sweeper,
 // which owns s (sweepgen). Returns true if s went back to the heap.
+// start == nil: the sweeper found every object of s dead and built no
+// list (sweepdead); n is then s->ref, and s goes back to the heap.
 bool
 MCentral_FreeSpan(MCentral *c, MSpan *s, int32 n, MLink *start, MLink *end)
 {
@@ -160,13 +162,19 @@ MCentral_FreeSpan(MCentral *c, MSpan *s, int32 n, MLink *start, MLink *end)
 
 	runtime_lock(&c->lock);
 
-	if(s->freelist == nil) {
-		MSpanList_Remove(s);
-		MSpanList_Insert(&c->nonempty, s);
+	if(start == nil) {
+		// s is still unswept (sweepgen sg-1), so no P allocates
+		// from it meanwhile: its blocks handed out are the n dead ones.
+		if(n != s->ref)
+			runtime_throw("MCentral_FreeSpan: span not dead");
+	} else {
+		if(s->freelist == nil) {
+			MSpanList_Remove(s);
+			MSpanList_Insert(&c->nonempty, s);
+		}
+		end->next = s->freelist;
+		s->freelist = start;
 	}
-
-	end->next = s->freelist;
-	s->freelist = start;
 	s->ref -= n;
 	c->nfree += n;
 
@@ -176,6 +184,8 @@ MCentral_FreeSpan(MCentral *c, MSpan *s, int32 n, MLink *start, MLink *end)
 	}
 
 	// Every object is free: the span goes back to the heap.
+	if(start == nil)
+		runtime_atomicstore(&s->sweepgen, runtime_mheap.sweepgen);	// swept, off the lists
 	size = runtime_class_to_size[c->sizeclass];
 	MSpanList_Remove(s);
 	*(uintptr*)(s->start<<PageShift) = 1;	// needs zeroing

@@ -1245,6 +1245,21 @@ MSpan_EnsureSwept(MSpan *s)
 // Sweep frees the blocks of s not marked in the mark phase and clears
 // the mark bits for the next cycle. The caller owns s (sweepgen sg−1).
 // Returns true if s went back to the heap.
+// Does any block of span s carry a mark bit? A bitmap word at a time.
+static bool
+spanhasmarks(MSpan *s)
+{
+	uintptr *bp, *end, marks;
+
+	marks = (((uintptr)1<<bitShift) - 1) << (2*bitShift);
+	bp = (uintptr*)runtime_mheap.arena_start - ((s->start<<PageShift) - (uintptr)runtime_mheap.arena_start)/PtrSize/wordsPerBitmapWord - 1;
+	end = bp - (s->npages<<PageShift)/PtrSize/wordsPerBitmapWord;
+	for(; bp > end; bp--)
+		if((*bp & marks) != 0)
+			return true;
+	return false;
+}
+
 // Sweep the n small blocks of span s (starting at p) a bitmap word at a
 // time: one word holds the bits of 16 heap words, so a span of 16-byte
 // blocks is swept 8 blocks per load. In each word, the dead blocks are
@@ -1335,6 +1350,23 @@ MSpan_Sweep(MSpan *s)
 	end = &head;
 	c = mp->mcache;
 	sweepgenset = false;
+
+	// No block of a small span marked (and no finalizer or profile
+	// record to run): every block handed out is dead. Give the span back
+	// whole, without writing a free-list link and a "needs zeroing" word
+	// into each block only to throw the list away (gort; Go 1.3 sweeps
+	// it block by block, then frees it in MCentral_FreeSpan). A stale
+	// mark on a free block only sends the span the long way.
+	if(cl != 0 && s->specials == nil && s->ref > 0 && !runtime_debug.allocfreetrace &&
+	   !spanhasmarks(s)) {
+		nfree = s->ref;
+		c->local_nsmallfree[cl] += nfree;
+		c->local_cachealloc -= nfree * size;
+		lowernextgc((uint64)nfree * size);
+		// MCentral_FreeSpan publishes sweepgen once s is off the
+		// lists: published here, another P could take s's free list.
+		return MCentral_FreeSpan(&runtime_mheap.central[cl].mcentral, s, nfree, nil, nil);
+	}
 
 	// Mark any free objects in this span so we don't collect them.
 	for(x = s->freelist; x != nil; x = x->next) {
