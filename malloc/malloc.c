@@ -119,16 +119,20 @@ runtime_mallocgc(uintptr size, uintptr typ, uint32 flag)
 			}
 			// Start a new TinySize block.
 			l = &c->list[TinySizeClass];
-			if(l->list == nil)
+			if(l->list == nil && l->fresh == l->freshend)
 				MCache_Refill(c, TinySizeClass);
-			v = l->list;
-			next = v->next;
-			if(next != nil)	// prefetching nil costs a DTLB miss
-				PREFETCH(next);
-			l->list = next;
-			l->nlist--;
-			((uint64*)v)[0] = 0;
-			((uint64*)v)[1] = 0;
+			if((v = l->list) != nil) {
+				next = v->next;
+				if(next != nil)	// prefetching nil costs a DTLB miss
+					PREFETCH(next);
+				l->list = next;
+				l->nlist--;
+				((uint64*)v)[0] = 0;
+				((uint64*)v)[1] = 0;
+			} else {
+				v = (MLink*)l->fresh;	// zero
+				l->fresh += TinySize;
+			}
 			runtime_marktiny(v);
 			// Keep whichever block has more room left.
 			if(TinySize-size > tinysize) {
@@ -145,19 +149,34 @@ runtime_mallocgc(uintptr size, uintptr typ, uint32 flag)
 			sizeclass = runtime_size_to_class128[(size-1024+127) >> 7];
 		size = runtime_class_to_size[sizeclass];
 		l = &c->list[sizeclass];
-		if(l->list == nil)
-			MCache_Refill(c, sizeclass);
-		v = l->list;
-		next = v->next;
-		if(next != nil)
-			PREFETCH(next);
-		l->list = next;
-		l->nlist--;
-		if(!(flag & FlagNoZero)) {
-			v->next = nil;
-			// The block is zero iff its second word is zero.
-			if(size > sizeof(uintptr) && ((uintptr*)v)[1] != 0)
-				memset(v, 0, size);
+		if((v = l->list) != nil) {
+			next = v->next;
+			if(next != nil)
+				PREFETCH(next);
+			l->list = next;
+			l->nlist--;
+			if(!(flag & FlagNoZero)) {
+				v->next = nil;
+				// The block is zero iff its second word is zero.
+				if(size > sizeof(uintptr) && ((uintptr*)v)[1] != 0)
+					memset(v, 0, size);
+			}
+		} else {
+			// The next block of a fresh span (zero), after a refill
+			// if there is none. A refill that finds a swept span
+			// brings a list instead.
+			if(l->fresh == l->freshend)
+				MCache_Refill(c, sizeclass);
+			if((v = l->list) != nil) {
+				l->list = v->next;
+				l->nlist--;
+				v->next = nil;
+				if(!(flag & FlagNoZero) && size > sizeof(uintptr) && ((uintptr*)v)[1] != 0)
+					memset(v, 0, size);
+			} else {
+				v = (MLink*)l->fresh;
+				l->fresh += size;
+			}
 		}
 	done:
 		c->local_cachealloc += size;

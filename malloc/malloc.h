@@ -31,8 +31,11 @@
 //	   from the MCentral (MCache_Refill → MCentral_AllocList), which
 //	   pays for one MCentral lock per span rather than per object.
 //	3. If the MCentral has no span with free objects, allocate a run of
-//	   pages from the MHeap and carve it into objects (MCentral_Grow),
-//	   one heap lock per span.
+//	   pages from the MHeap (MCentral_Grow), one heap lock per span. Go
+//	   carves it into a list; gort hands the cache the fresh, zeroed span
+//	   as a bump region (MCacheList.fresh) that step 1 takes blocks from
+//	   in order once the list is empty, and that MCache_ReleaseAll links
+//	   back into a list only for the blocks left.
 //	4. If the MHeap has no run big enough, map at least 1 MB more of the
 //	   arena from the OS (MHeap_Grow), one system call per megabyte.
 //
@@ -229,6 +232,10 @@ struct MCacheList
 {
 	MLink*	list;
 	uint32	nlist;
+	// Blocks of a fresh span not yet handed out: [fresh, freshend),
+	// zeroed, bitAllocated, counted in their span's ref (gort).
+	byte*	fresh;
+	byte*	freshend;
 };
 
 struct MCache
@@ -406,7 +413,7 @@ struct MCentral
 };
 
 void	MCentral_Init(MCentral *c, int32 sizeclass);
-int32	MCentral_AllocList(MCentral *c, MLink **first);
+int32	MCentral_AllocList(MCentral *c, MLink **first, byte **fresh);
 void	MCentral_FreeList(MCentral *c, MLink *first);
 bool	MCentral_FreeSpan(MCentral *c, MSpan *s, int32 n, MLink *start, MLink *end);
 void	MGetSizeClassInfo(int32 sizeclass, uintptr *size, int32 *npages, int32 *nobj);

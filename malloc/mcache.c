@@ -10,14 +10,46 @@ void
 MCache_Refill(MCache *c, int32 sizeclass)
 {
 	MCacheList *l;
+	byte *fresh;
+	int32 n;
 
 	// Take a span's worth of objects from the central list.
 	l = &c->list[sizeclass];
-	if(l->list != nil)
+	if(l->list != nil || l->fresh != l->freshend)
 		runtime_throw("MCache_Refill: the list is not empty");
-	l->nlist = MCentral_AllocList(&runtime_mheap.central[sizeclass].mcentral, &l->list);
-	if(l->list == nil)
+	n = MCentral_AllocList(&runtime_mheap.central[sizeclass].mcentral, &l->list, &fresh);
+	if(n == 0)
 		runtime_throw("out of memory");
+	if(fresh != nil) {
+		// A new span, whole: taken in order by mallocgc.
+		l->fresh = fresh;
+		l->freshend = fresh + (uintptr)n*runtime_class_to_size[sizeclass];
+	} else
+		l->nlist = n;
+}
+
+// Give the blocks left in l's fresh region back to their span, as a list.
+static void
+ReleaseFresh(MCacheList *l, int32 sizeclass)
+{
+	MLink *first, **tailp;
+	uintptr size;
+	byte *p;
+
+	// Linked from the top down: MCentral_FreeList pushes each block on
+	// its span's list, which so ends in address order.
+	size = runtime_class_to_size[sizeclass];
+	first = nil;
+	tailp = &first;
+	for(p = l->freshend; p > l->fresh; ) {
+		p -= size;
+		*tailp = (MLink*)p;
+		tailp = &((MLink*)p)->next;
+	}
+	*tailp = nil;
+	l->fresh = l->freshend = nil;
+	if(first != nil)
+		MCentral_FreeList(&runtime_mheap.central[sizeclass].mcentral, first);
 }
 
 // Take n elements off l and return them to the central free list.
@@ -70,6 +102,8 @@ MCache_ReleaseAll(MCache *c)
 			l->list = nil;
 			l->nlist = 0;
 		}
+		if(l->fresh != l->freshend)
+			ReleaseFresh(l, i);
 	}
 	// The tiny block stays allocated (it may hold live objects); only
 	// forget it, as a fresh cache would.

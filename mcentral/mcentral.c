@@ -22,7 +22,7 @@
 
 #include "malloc.h"
 
-static bool MCentral_Grow(MCentral *c);
+static bool MCentral_Grow(MCentral *c, bool fresh);
 static void MCentral_Free(MCentral *c, void *v);
 
 void
@@ -35,9 +35,12 @@ MCentral_Init(MCentral *c, int32 sizeclass)
 
 // Allocate a list of objects from the central free list: all the free
 // objects of one span, linked through their first words. Returns their
-// number and sets *pfirst, or returns 0 if the heap is exhausted.
+// number and sets *pfirst, or returns 0 if the heap is exhausted. With
+// pfresh, a new span is not carved: *pfirst is nil and *pfresh its first
+// block, all of its blocks handed out (ref = cap) and zero; the caller
+// takes them in order and returns the rest as a list (MCache_Refill).
 int32
-MCentral_AllocList(MCentral *c, MLink **pfirst)
+MCentral_AllocList(MCentral *c, MLink **pfirst, byte **pfresh)
 {
 	MSpan *s;
 	int32 cap, n;
@@ -79,15 +82,30 @@ retry:
 		break;
 	}
 
-	// Nothing to reuse: carve a new span.
-	if(!MCentral_Grow(c)) {
+	// Nothing to reuse: a new span.
+	if(pfresh != nil)
+		*pfresh = nil;
+	if(!MCentral_Grow(c, pfresh != nil)) {
 		runtime_unlock(&c->lock);
 		*pfirst = nil;
 		return 0;
 	}
 	s = c->nonempty.next;
+	if(pfresh != nil) {
+		*pfresh = (byte*)(s->start << PageShift);
+		*pfirst = nil;
+		n = (s->npages << PageShift) / s->elemsize;
+		s->ref = n;
+		c->nfree -= n;
+		MSpanList_Remove(s);
+		MSpanList_InsertBack(&c->empty, s);
+		runtime_unlock(&c->lock);
+		return n;
+	}
 
 havespan:
+	if(pfresh != nil)
+		*pfresh = nil;
 	cap = (s->npages << PageShift) / s->elemsize;
 	n = cap - s->ref;
 	*pfirst = s->freelist;
@@ -209,10 +227,11 @@ MGetSizeClassInfo(int32 sizeclass, uintptr *sizep, int32 *npagesp, int32 *nobj)
 	*nobj = (npages << PageShift) / size;
 }
 
-// Fetch a new span from the heap and carve it into objects. c locked on
+// Fetch a new span from the heap and carve it into objects (unless
+// fresh: the caller takes it whole, zeroed, with no list). c locked on
 // entry and exit, unlocked in between.
 static bool
-MCentral_Grow(MCentral *c)
+MCentral_Grow(MCentral *c, bool fresh)
 {
 	int32 i, n, npages;
 	uintptr size;
@@ -232,7 +251,7 @@ MCentral_Grow(MCentral *c)
 	tailp = &s->freelist;
 	p = (byte*)(s->start << PageShift);
 	s->limit = p + size*n;
-	for(i = 0; i < n; i++) {
+	for(i = 0; i < n && !fresh; i++) {
 		v = (MLink*)p;
 		*tailp = v;
 		tailp = &v->next;

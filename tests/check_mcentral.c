@@ -130,7 +130,7 @@ GORT_TEST(test_alloclist_fresh)
 		inuse0 = heapinuse();
 		alloc0 = mstats.heap_alloc;
 
-		n = MCentral_AllocList(c, &first);
+		n = MCentral_AllocList(c, &first, nil);
 		ck_assert_int_eq(n, objsperspan(cl));
 		ck_assert_ptr_nonnull(first);
 		s = MHeap_Lookup(H, first);
@@ -190,18 +190,81 @@ GORT_TEST(test_regrow_zeroed)
 		cl = classes[k];
 		c = central(cl);
 		size = runtime_class_to_size[cl];
-		n = MCentral_AllocList(c, &first);
+		n = MCentral_AllocList(c, &first, nil);
 		b = (byte*)first;
 		for(l = first; l != nil; l = l->next)
 			memset((byte*)l + sizeof(MLink), 0xa5, size - sizeof(MLink));
 		MCentral_FreeList(c, first);
 		ck_assert(MSpanList_IsEmpty(&c->empty));
-		ck_assert_int_eq(MCentral_AllocList(c, &first), n);
+		ck_assert_int_eq(MCentral_AllocList(c, &first, nil), n);
 		ck_assert_ptr_eq((byte*)first, b);	// the same pages, from the heap
 		for(l = first; l != nil; l = l->next)
 			assert_zero_object(l, size);
 		MCentral_FreeList(c, first);
 	}
+}
+
+// A cache refilled from a new span gets it whole as a bump region (no
+// list); the blocks it did not hand out go back in address order when it
+// releases its lists, and the span returns to the heap once every block
+// handed out is freed too.
+GORT_TEST(test_refill_fresh)
+{
+	static void *objs[MaxObjs];
+	MCache *mc;
+	MCacheList *l;
+	MCentral *c;
+	MSpan *s;
+	MLink *x;
+	byte *b;
+	uint64 inuse0;
+	int32 cl, n, i, k, size;
+	uint32 j;
+
+	mc = runtime_allocmcache();
+	for(j = 0; j < nelem(classes); j++) {
+		cl = classes[j];
+		c = central(cl);
+		size = runtime_class_to_size[cl];
+		n = objsperspan(cl);
+		inuse0 = heapinuse();
+		l = &mc->list[cl];
+		MCache_Refill(mc, cl);
+		ck_assert_ptr_null(l->list);
+		b = l->fresh;
+		ck_assert_ptr_nonnull(b);
+		ck_assert_ptr_eq(l->freshend, b + (uintptr)n*size);
+		s = MHeap_Lookup(H, b);
+		ck_assert_ptr_eq((byte*)(s->start<<PageShift), b);
+		ck_assert_int_eq(s->ref, n);
+		ck_assert_ptr_null(s->freelist);
+		ck_assert(onlist(&c->empty, s));
+		ck_assert_int_eq(c->nfree, 0);
+		for(i = 0; i < n; i++) {
+			ck_assert_uint_eq(runtime_getbits(b + (uintptr)i*size), bitsAllocated);
+			assert_zero_object(b + (uintptr)i*size, size);
+		}
+		// Hand out k blocks as mallocgc does, then release.
+		k = (n+2)/3;	// at least one
+		for(i = 0; i < k; i++) {
+			objs[i] = l->fresh;
+			l->fresh += size;
+		}
+		MCache_ReleaseAll(mc);
+		ck_assert_ptr_eq(l->fresh, l->freshend);
+		ck_assert_int_eq(s->ref, k);
+		ck_assert(onlist(k < n ? &c->nonempty : &c->empty, s));
+		ck_assert_int_eq(c->nfree, n - k);
+		for(i = k, x = s->freelist; x != nil; x = x->next, i++)
+			ck_assert_ptr_eq((byte*)x, b + (uintptr)i*size);
+		ck_assert_int_eq(i, n);
+		MCentral_FreeList(c, linkobjs(objs, k));
+		ck_assert(MSpanList_IsEmpty(&c->nonempty));
+		ck_assert(MSpanList_IsEmpty(&c->empty));
+		ck_assert_int_eq(c->nfree, 0);
+		ck_assert_uint_eq(heapinuse(), inuse0);
+	}
+	runtime_freemcache(mc);
 }
 
 // Freeing part of a span keeps it in the MCentral, on nonempty, and the
@@ -222,7 +285,7 @@ GORT_TEST(test_partial_free)
 		c = central(cl);
 		npages = runtime_class_to_allocnpages[cl];
 		inuse0 = heapinuse();
-		n = MCentral_AllocList(c, &first);
+		n = MCentral_AllocList(c, &first, nil);
 		ck_assert_int_eq(collect(first, objs, MaxObjs), n);
 		s = MHeap_Lookup(H, objs[0]);
 
@@ -242,7 +305,7 @@ GORT_TEST(test_partial_free)
 		ck_assert_uint_eq(heapinuse() - inuse0, (uint64)npages*PageSize);
 
 		// The next AllocList: those objects, from the same span.
-		m = MCentral_AllocList(c, &first);
+		m = MCentral_AllocList(c, &first, nil);
 		ck_assert_int_eq(m, nf);
 		ck_assert_int_eq(collect(first, again, MaxObjs), nf);
 		for(i = 0; i < nf; i++)
@@ -255,7 +318,7 @@ GORT_TEST(test_partial_free)
 		ck_assert_uint_eq(heapinuse() - inuse0, (uint64)npages*PageSize);
 
 		// Nothing free now: the next one grows a new span.
-		m = MCentral_AllocList(c, &first);
+		m = MCentral_AllocList(c, &first, nil);
 		ck_assert_int_eq(m, n);
 		ck_assert_int_eq(collect(first, more, MaxObjs), n);
 		s2 = MHeap_Lookup(H, more[0]);
@@ -268,9 +331,9 @@ GORT_TEST(test_partial_free)
 		MCentral_FreeList(c, linkobjs(&more[1], 1));
 		ck_assert_ptr_eq(c->nonempty.next, s2);
 		ck_assert_int_eq(c->nfree, 2);
-		ck_assert_int_eq(MCentral_AllocList(c, &first), 1);
+		ck_assert_int_eq(MCentral_AllocList(c, &first, nil), 1);
 		ck_assert_ptr_eq(first, more[1]);
-		ck_assert_int_eq(MCentral_AllocList(c, &first), 1);
+		ck_assert_int_eq(MCentral_AllocList(c, &first, nil), 1);
 		ck_assert_ptr_eq(first, objs[1]);
 
 		// Everything back, in one list across both spans.
@@ -301,7 +364,7 @@ GORT_TEST(test_free_last_object)
 
 	c = central(5);
 	inuse0 = heapinuse();
-	n = MCentral_AllocList(c, &first);
+	n = MCentral_AllocList(c, &first, nil);
 	collect(first, objs, MaxObjs);
 	s = MHeap_Lookup(H, objs[0]);
 	MCentral_FreeList(c, linkobjs(objs, n-1));
@@ -375,7 +438,7 @@ worker(void *arg)
 	size = runtime_class_to_size[w->cl];
 	cap = objsperspan(w->cl);
 	for(r = 0; r < NROUND; r++) {
-		n = MCentral_AllocList(c, &first);
+		n = MCentral_AllocList(c, &first, nil);
 		if(n <= 0 || n > cap) {
 			werror(w, "AllocList %p: %llu objects, at most %llu", c, (uint64)n, (uint64)cap);
 			break;
@@ -476,6 +539,7 @@ main(void)
 	tc = new_tcase("mcentral");
 	tcase_add_test(tc, test_alloclist_fresh);
 	tcase_add_test(tc, test_regrow_zeroed);
+	tcase_add_test(tc, test_refill_fresh);
 	tcase_add_test(tc, test_partial_free);
 	tcase_add_test(tc, test_free_last_object);
 	suite_add_tcase(s, tc);
