@@ -159,6 +159,7 @@ static struct {
 	{"concurrentsweep", &runtime_debug.concurrentsweep},
 	{"efence", &runtime_debug.efence},
 	{"gccheckmark", &runtime_debug.gccheckmark},
+	{"gcmarkall", &runtime_debug.gcmarkall},
 	{"gctrace", &runtime_debug.gctrace},
 	{"scheddetail", &runtime_debug.scheddetail},
 	{"schedtrace", &runtime_debug.schedtrace},

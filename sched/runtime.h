@@ -290,6 +290,7 @@ struct DebugVars
 	int32	gctrace;
 	int32	concurrentsweep;
 	int32	gccheckmark;	// verify every mark, and the heap after each collection (mgc0.c)
+	int32	gcmarkall;	// mark with every GC thread, whatever the heap's size (markprocs)
 	int32	scheddetail;
 	int32	schedtrace;
 };

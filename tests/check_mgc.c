@@ -578,6 +578,59 @@ START_TEST(test_allocfreetrace)
 }
 END_TEST
 
+// markprocs: a heap under 4 MB is marked on one thread even at
+// GOMAXPROCS=2; a 24 MB one on two (GODEBUG=gcmarkall=0, gort's default;
+// the suite otherwise runs with gcmarkall=1). Read from gctrace's gcN(P).
+static void *volatile markprocs_keep[24];	// volatile: written only, and must stay
+
+static void
+markprocs_body(void *arg)
+{
+	int i;
+
+	(void)arg;
+	runtime_ncpu = 2;	// two mark threads need two CPUs
+	gort_gomaxprocs(2);
+	for(i = 0; i < 4; i++)
+		gort_gc();
+	fprintf(stderr, "--- big\n");
+	for(i = 0; i < 24; i++)
+		markprocs_keep[i] = gort_malloc_noscan(1<<20);
+	for(i = 0; i < 4; i++)
+		gort_gc();
+}
+
+START_TEST(test_markprocs_by_heap_size)
+{
+	static const char *env[] = { "GODEBUG", "gcmarkall=0,gctrace=1", NULL };
+	int status, nsmall, nbig, nbig2, big;
+	char *out = run_child(markprocs_body, NULL, &status, env), *line, *q;
+
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x:\n%s", status, out);
+	nsmall = nbig = nbig2 = big = 0;
+	for(line = out; *line != '\0'; line = q + 1) {
+		if((q = strchr(line, '\n')) == NULL)
+			q = line + strlen(line) - 1;
+		if(strncmp(line, "--- big", 7) == 0) {
+			big = 1;
+			continue;
+		}
+		if(strncmp(line, "gc", 2) != 0 || (line = strchr(line, '(')) == NULL || line > q)
+			continue;
+		if(!big) {
+			nsmall++;
+			ck_assert_msg(line[1] == '1', "a small heap marked on %c threads:\n%s", line[1], out);
+		} else {
+			nbig++;
+			nbig2 += line[1] == '2';
+		}
+	}
+	ck_assert_msg(nsmall >= 4 && nbig >= 4, "gctrace:\n%s", out);
+	ck_assert_msg(nbig2 > 0, "a 24 MB heap never marked on two threads:\n%s", out);
+	free(out);
+}
+END_TEST
+
 // gctrace prints the parent commit's line.
 static void
 gctrace_body(void *arg)
@@ -1518,6 +1571,7 @@ main(void)
 	tcase_add_test(tc, test_set_gc_percent);
 	tcase_add_test(tc, test_gc_torture);
 	tcase_add_test(tc, test_gctrace);
+	tcase_add_test(tc, test_markprocs_by_heap_size);
 	tcase_add_test(tc, test_allocfreetrace);
 	tcase_add_test(tc, test_gc_automatic);
 	tcase_add_test(tc, test_gogc_off);
