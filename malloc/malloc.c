@@ -17,7 +17,8 @@ byte	runtime_zerobase[PtrSize] __attribute__((aligned(16)));
 
 static void*	largealloc(uint32 flag, uintptr *sizep);
 static bool	isfreeblock(MCache *c, MSpan *s, void *v);
-static void	settype(void *v, uintptr typ);
+static inline void	settype(void *v, uintptr typ);
+static void	settypeslow(MSpan *s, uintptr ofs, uintptr typ);
 static void	cleartype(MSpan *s, void *v);
 
 // Should this allocation be sampled for the heap profile? If so, pick the
@@ -52,6 +53,80 @@ profilesample(MCache *c, uintptr size, uint32 flag)
 	return true;
 }
 
+static void*	mallocgcslow(uintptr size, uintptr typ, uint32 flag);
+
+// mallocgc's fast path (gort): a small block that is not tiny, not
+// FlagNoGC, not sampled for the profile and neither traced nor fenced,
+// from a non-empty list or fresh span of this M's cache. It returns nil
+// without side effects for anything else, and mallocgcslow does the rest
+// (the whole of Go's mallocgc). Inlined into gort_new and gort_malloc.
+static inline void*
+mallocfast(uintptr size, uintptr typ, uint32 flag)
+{
+	M *mp;
+	MCache *c;
+	MCacheList *l;
+	MLink *v;
+	int32 sizeclass, rate;
+	bool sample;
+
+	if(size - 1 >= 1024 - 8 || (flag & FlagNoGC) != 0 || ((flag & FlagNoScan) != 0 && size < TinySize))
+		return nil;
+	if(runtime_debug.efence | runtime_debug.allocfreetrace)
+		return nil;
+	mp = runtime_m();
+	if(mp == nil || mp->mallocing)
+		return nil;
+	// m->locks before the cache: a goroutine stopped by a signal may
+	// resume on another P, whose cache this one would not be.
+	mp->locks++;
+	if((c = mp->mcache) == nil)
+		goto slow;
+	sizeclass = runtime_size_to_class8[(size+7)>>3];
+	size = runtime_class_to_size[sizeclass];
+	// Not sampled: profilesample's first two answers.
+	rate = runtime_MemProfileRate;
+	sample = rate > 0 && !(flag & FlagNoProfiling);
+	if(sample && (size >= (uintptr)rate || (int32)size >= c->next_sample))
+		goto slow;
+	l = &c->list[sizeclass];
+	mp->mallocing = 1;
+	if((v = l->list) != nil) {
+		l->list = v->next;
+		if(v->next != nil)
+			PREFETCH(v->next);
+		l->nlist--;
+		if(!(flag & FlagNoZero)) {
+			v->next = nil;
+			// The block is zero iff its second word is zero.
+			if(size > sizeof(uintptr) && ((uintptr*)v)[1] != 0)
+				memset(v, 0, size);
+		}
+	} else if(l->fresh != l->freshend) {
+		v = (MLink*)l->fresh;	// zero
+		l->fresh += size;
+	} else {
+		mp->mallocing = 0;
+		goto slow;
+	}
+	if(!(flag & FlagNoScan))
+		runtime_markscan(v);
+	c->local_cachealloc += size;
+	if(sample)
+		c->next_sample -= size;
+	mp->mallocing = 0;
+	if(typ != 0 && !(flag & FlagNoScan))
+		settype(v, typ);
+	mp->locks--;
+	if(!(flag & FlagNoInvokeGC) && mstats.heap_alloc >= mstats.next_gc)
+		runtime_gc(0);
+	return v;
+
+slow:
+	mp->locks--;
+	return nil;
+}
+
 // Allocate an object of at least size bytes. Small objects come from
 // the M's cache, large ones (> 32 KB) straight from the heap.
 // typ is 0 for an untyped block, else a GortType* | TypeInfo_* word.
@@ -59,6 +134,16 @@ profilesample(MCache *c, uintptr size, uint32 flag)
 // bytes or have pointers (so that it is not a tiny block).
 void*
 runtime_mallocgc(uintptr size, uintptr typ, uint32 flag)
+{
+	void *v;
+
+	if((v = mallocfast(size, typ, flag)) != nil)
+		return v;
+	return mallocgcslow(size, typ, flag);
+}
+
+static NOINLINE void*
+mallocgcslow(uintptr size, uintptr typ, uint32 flag)
 {
 	M *mp;
 	MCache *c;
@@ -714,13 +799,11 @@ settypefast(MSpan *s, uintptr ofs, uintptr typ)
 	return false;
 }
 
-static void
+static inline void
 settype(void *v, uintptr typ)
 {
 	MSpan *s;
-	uintptr size, ofs, j, t, ntypes, nbytes2, nbytes3;
-	uintptr *data2;
-	byte *data3;
+	uintptr ofs;
 
 	s = MHeap_Lookup(&runtime_mheap, v);
 	if(s->sizeclass == 0) {
@@ -729,11 +812,21 @@ settype(void *v, uintptr typ)
 		s->types.data = typ;
 		return;
 	}
-	size = s->elemsize;
 	ofs = MSpan_ObjIndex(s, (uintptr)v - (s->start<<PageShift));
-	if(settypefast(s, ofs, typ))
-		return;
+	if(!settypefast(s, ofs, typ))
+		settypeslow(s, ofs, typ);
+}
 
+// settype's locked part, out of line so that the fast path inlines
+// with no frame to set up (it was half of settype's time).
+static NOINLINE void
+settypeslow(MSpan *s, uintptr ofs, uintptr typ)
+{
+	uintptr size, j, t, ntypes, nbytes2, nbytes3;
+	uintptr *data2;
+	byte *data3;
+
+	size = s->elemsize;
 	runtime_lock(&settype_lock);
 	ntypes = (s->npages << PageShift) / size;
 
