@@ -20,7 +20,8 @@
 //		or a set of small objects of one class.
 //	MCentral: per size class, the spans with free objects (nonempty)
 //		and those handed out whole (empty).
-//	MCache: per-M (later per-P) free lists, one per class; no locking.
+//	MCache: per-P free lists, one per class (used by the M that holds
+//		the P); no locking.
 //	MStats: allocation statistics.
 //
 // Allocating a small object climbs the hierarchy until it finds one:
@@ -56,10 +57,14 @@
 //
 // Zeroing. Objects on the MCache and MCentral lists may be dirty: an
 // object is zero iff its second word is zero (the first word is the list
-// link). A span's pages are zero iff the first word of its first page is
-// zero; freeing writes a distinct nonzero word there (1, 0xfeedfeed...,
-// 0xbeadbead...) so that stray values tell where they came from. Zeroing
-// is charged to the allocating mutator, not to the collector.
+// link); free writes 0xfeedfeed... there and the sweeper 0xdeaddead...,
+// and the blocks of a fresh span handed to a cache (MCacheList.fresh) are
+// zero. A span's pages are zero iff the first word of its first page is
+// zero; freeing writes a distinct nonzero word there (1 from MCentral,
+// 0xfeedfeed... from free, 0xdeaddead... from the sweeper, 0xbeadbead...
+// when MHeap cannot trust the word) so that stray values tell where they
+// came from. Zeroing is charged to the allocating mutator, not to the
+// collector.
 //
 // The heap bitmap (mgc0.c) keeps 4 bits for every heap word, in words
 // that grow down from arena_start; see the comment there.
@@ -190,7 +195,9 @@ struct MStats
 	uint64	gc_sys;		// heap bitmap, work buffers, finalizer blocks
 	uint64	other_sys;	// spans map, allspans arrays, persistentalloc rest
 
-	// Collector. Protected by the heap lock or a stopped world.
+	// Collector. Written with the world stopped, except next_gc, which
+	// sweepers also lower concurrently (CAS, lowernextgc); mallocgc reads
+	// it without a lock (a stale value starts a GC a little early or late).
 	uint64	next_gc;	// next GC when heap_alloc reaches this
 	uint64	last_gc;	// last GC (nanotime)
 	uint64	pause_total_ns;
@@ -224,7 +231,7 @@ extern	int8	runtime_size_to_class8[1024/8 + 1];
 extern	int8	runtime_size_to_class128[(MaxSmallSize-1024)/128 + 1];
 void	runtime_InitSizes(void);
 
-// Per-M (later per-P) cache of small objects. Only its owner touches it,
+// Per-P cache of small objects (Go 1.3's p->mcache). Only its owner touches it,
 // so no lock; the local_* statistics are folded into MStats under the
 // heap lock (purgecachedstats) or with the world stopped.
 typedef struct MCacheList MCacheList;

@@ -1,7 +1,7 @@
 // Copyright 2026 The gort Authors. BSD-style license (see LICENSE).
 // Parts follow the design of the Go runtime, Copyright 2009 The Go Authors.
 
-// Per-M (in Go 1.3, per-P) cache of small objects (Go's mcache.c).
+// Per-P cache of small objects (Go's mcache.c), used by the M that holds the P.
 // See malloc.h for the overview. Only the owning M touches its cache.
 
 #include "malloc.h"

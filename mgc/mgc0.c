@@ -1480,7 +1480,10 @@ MSpan_Sweep(MSpan *s)
 // (MCentral_AllocList, MHeap_Reclaim, MSpan_EnsureSwept); a span is only
 // ever swept by the one that won CAS(sweepgen, sg−2, sg−1).
 
-// State of the background sweep. Protected by gclock.
+// State of the background sweep. g and parked are protected by gclock;
+// spans, nspan and spancap are written with the world stopped
+// (sweepsetup) and only read by the sweepers until the next collection;
+// spanidx is atomic.
 static struct
 {
 	G*	g;

@@ -86,7 +86,6 @@ enum
 
 static Bucket	**buckhash;
 static Bucket	*mbuckets;	// memory profile buckets
-static uintptr	bucketmem;
 
 // runtime.MemProfileRate: Go's default, one sample per 512 KB allocated.
 int32	runtime_MemProfileRate = 512*1024;
@@ -131,7 +130,6 @@ stkbucket(int32 typ, uintptr size, uintptr *stk, int32 nstk, bool alloc)
 		return nil;
 
 	b = runtime_persistentalloc(sizeof *b + nstk*sizeof stk[0], 0, &mstats.buckhash_sys);
-	bucketmem += sizeof *b + nstk*sizeof stk[0];
 	memmove(b->stk, stk, nstk*sizeof stk[0]);
 	b->typ = typ;
 	b->hash = h;

@@ -27,9 +27,12 @@
 //    new thread — and then only waits until the main goroutine returns.
 //    gort_main then returns 0 (Go would exit the process); goroutines
 //    still alive go on running on their threads.
-//  * No sysmon, no netpoll: nothing blocks in a system call while holding
-//    a P. Blocking inside the runtime (timers) hands the P off
-//    (entersyscallblock). Go's cooperative preemption at function
+//  * sysmon (a plain thread, no M or P) preempts a goroutine that has
+//    run 10 ms (retake → preemptone) and starts an M when goroutines
+//    wait while Ps idle; it does not retake Ps from system calls, since
+//    nothing blocks in a system call while holding a P: blocking inside
+//    the runtime (timers) hands the P off (entersyscallblock). No
+//    netpoll. Go's cooperative preemption at function
 //    prologues has no C counterpart: stoptheworld stops goroutines that
 //    run plain C loops with a signal (signal.c), which parks their M
 //    inside the handler, on the goroutine's own stack, until the world
@@ -73,8 +76,10 @@ enum
 	StackMain = 1<<20,
 };
 
-// The scheduler's global state. Everything here is protected by lock,
-// except the atomics noted.
+// The scheduler's global state. Protected by lock, except the atomics
+// noted and runqsize, which schedule, findrunnable, handoffp and sysmon
+// read without it as Go does (racy but benign: a stale value only delays
+// or wastes one look at the global queue, taken again under lock).
 typedef struct Sched Sched;
 struct Sched
 {
@@ -110,7 +115,6 @@ static Sched sched GORT_NOSCAN;
 M	runtime_m0;
 M*	runtime_allm;
 Lock	runtime_allmlock;
-int32	runtime_mcount;
 P*	runtime_allp[MaxGomaxprocs+1] GORT_NOSCAN;
 G**	runtime_allg;
 uintptr	runtime_allglen;
@@ -379,7 +383,6 @@ mcommoninit(M *mp)
 		mp->fastrand = 1;
 	sched.mcount++;
 	checkmcount();
-	runtime_xadd((uint32*)&runtime_mcount, 1);
 	runtime_unlock(&sched.lock);
 
 	runtime_lock(&runtime_allmlock);

@@ -48,7 +48,7 @@ runtime_badm(const char *what)
 }
 
 // printf to stderr through one write(2), with no allocation, so that it
-// works inside the allocator and (later) in signal handlers.
+// works inside the allocator and in the suspension signal's handler.
 void
 runtime_printf(const char *fmt, ...)
 {
@@ -96,15 +96,6 @@ runtime_throw(const char *msg)
 	if(runtime_gotraceback >= 2)
 		abort();	// GOTRACEBACK=crash: dump core
 	_exit(2);
-}
-
-void
-runtime_notimplemented(const char *what)
-{
-	char buf[256];
-
-	snprintf(buf, sizeof buf, "%s: not implemented", what);
-	runtime_throw(buf);
 }
 
 int64

@@ -14,7 +14,7 @@
 // that can switch, and the compiler may cache a thread-local's address
 // across such a call, so runtime code reads the current M only through
 // runtime_m(), which is not inlinable, and reads it again after anything
-// that can switch. Until the scheduler lands nothing switches threads.
+// that can switch (a park, a Gosched, a stop by signal).
 
 #ifndef GORT_RUNTIME_H
 #define GORT_RUNTIME_H
@@ -333,7 +333,6 @@ void	runtime_setm(M *mp);
 // Errors. throw prints "fatal error: msg" and exits with status 2 (abort
 // with GOTRACEBACK=crash), as Go does.
 NORETURN void	runtime_throw(const char *msg);
-NORETURN void	runtime_notimplemented(const char *what);
 void	runtime_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 // Locks and notes (lock_futex.c).
@@ -357,8 +356,9 @@ runtime_procyield(uint32 cycles)
 
 // Atomics over plain integers (the GCC/Clang __atomic builtins, the same
 // operations C11 <stdatomic.h> gives _Atomic objects). The memory order is
-// named at each use; these helpers are the sequentially consistent ones
-// Go's runtime·cas/xadd/atomicstore are.
+// named at each use. cas, xadd and xchg are sequentially consistent, as
+// Go's locked instructions are; atomicload is an acquire and atomicstore
+// a release (on amd64 both are plain moves, as Go's are).
 static inline bool
 runtime_cas(uint32 *p, uint32 old, uint32 new)
 {
@@ -425,7 +425,6 @@ int32	runtime_readgogc(void);
 
 // Scheduler seams (proc.c) used by the allocator and the collector.
 extern M	runtime_m0;
-extern int32	runtime_mcount;	// Ms created
 extern M*	runtime_allm;
 extern Lock	runtime_allmlock;
 // Stop every P but the caller's (the caller holds worldsema and sets
@@ -436,7 +435,6 @@ void	runtime_schedinit(void);
 
 // Stacks (stack.c): mmap'd with a PROT_NONE guard page below.
 void*	runtime_stackalloc(uintptr n);
-void	runtime_stackfree(void *v, uintptr n);
 // asm_amd64.S: save the callee-saved registers, MXCSR and the x87 control
 // word on the current stack, store sp in *from, load to, restore, return.
 void	runtime_gogo_switch(uintptr *from, uintptr to);

@@ -106,12 +106,3 @@ runtime_stackalloc(uintptr n)
 	return p + StackGuardPage;
 }
 
-// Stacks live as long as their G (reused through the G free lists);
-// nothing frees one today.
-void
-runtime_stackfree(void *v, uintptr n)
-{
-	USED(v);
-	USED(n);
-	runtime_throw("stackfree: stacks are never freed");
-}

@@ -1,6 +1,9 @@
-// check_mgc: the collector. For now its roots: the data and bss the
-// collector will scan, without gort's own globals, plus registered
-// ranges (gort_add_roots / gort_remove_roots).
+// check_mgc: the collector. Its roots (the data and bss it scans, without
+// gort's own globals, plus registered ranges: gort_add_roots /
+// gort_remove_roots), precise and conservative marking, Go's GC tests of
+// the era ported, the concurrent sweep, the scavenger and finalizers.
+// meson runs it in both sweep modes, at GOMAXPROCS 1 and 2, and under the
+// mark verifier.
 #include <errno.h>
 #include <stdint.h>
 
