@@ -1492,7 +1492,6 @@ runtime_stoptheworld(void)
 {
 	M *mp;
 	int32 i;
-	uint32 s;
 	P *p;
 	bool wait;
 
@@ -1504,13 +1503,8 @@ runtime_stoptheworld(void)
 	// stop current P
 	mp->p->status = Pgcstop;
 	sched.stopwait--;
-	// try to retake all Ps in Psyscall status
-	for(i = 0; i < runtime_gomaxprocs; i++) {
-		p = runtime_allp[i];
-		s = p->status;
-		if(s == Psyscall && runtime_cas(&p->status, s, Pgcstop))
-			sched.stopwait--;
-	}
+	// (Go also retakes Ps in Psyscall here; no gort P is ever in a
+	// system call: blocking hands the P off first.)
 	// stop idle Ps
 	while((p = pidleget()) != nil) {
 		p->status = Pgcstop;
@@ -2073,7 +2067,6 @@ checkdead(void)
 	runtime_unlock(&runtime_allglock);
 	if(grunning == 0)	// the main goroutine called gort_goexit
 		_exit(0);
-	runtime_m()->throwing = -1;	// do not dump full stacks
 	runtime_throw("all goroutines are asleep - deadlock!");
 }
 

@@ -152,8 +152,6 @@ static struct {
 	{"gccheckmark", &runtime_debug.gccheckmark},
 	{"gcmarkall", &runtime_debug.gcmarkall},
 	{"gctrace", &runtime_debug.gctrace},
-	{"scheddetail", &runtime_debug.scheddetail},
-	{"schedtrace", &runtime_debug.schedtrace},
 };
 
 void

@@ -150,11 +150,8 @@ struct M
 	int32	mallocing;	// inside mallocgc/free: not reentrant
 	int32	gcing;		// inside the collector
 	int32	helpgc;		// GC helper index; -1 idle helper
-	int32	throwing;
 	uint32	fastrand;	// state of runtime_fastrand1
 	bool	spinning;	// looking for work (counted in sched.nmspinning)
-	bool	blocked;	// in notesleep
-	bool	attached;	// pre-scheduler test seam (runtime_attachm)
 	Note	park;		// where an idle M sleeps
 	M*	alllink;	// on allm (allmlock)
 	M*	schedlink;	// on sched.midle (sched.lock)
@@ -180,7 +177,7 @@ enum
 {
 	Pidle,
 	Prunning,
-	Psyscall,
+	Psyscall,	// Go's; no gort P enters it (blocking hands the P off)
 	Pgcstop,
 	Pdead,
 	MaxGomaxprocs = 256,
@@ -291,8 +288,6 @@ struct DebugVars
 	int32	concurrentsweep;
 	int32	gccheckmark;	// verify every mark, and the heap after each collection (mgc0.c)
 	int32	gcmarkall;	// mark with every GC thread, whatever the heap's size (markprocs)
-	int32	scheddetail;
-	int32	schedtrace;
 };
 extern DebugVars runtime_debug;
 extern int32	runtime_gotraceback;
