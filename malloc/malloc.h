@@ -116,6 +116,13 @@ enum
 
 	// Max number of threads that run the collector.
 	MaxGcproc = 8,
+	// The heap size below which no automatic collection starts. Go 1.3
+	// has none (its first collection comes at the first allocation, and
+	// then at twice a tiny heap); gort takes Go 1.5's heapminimum, because
+	// every collection scans the whole data and bss of a C process (libc,
+	// the loader, a sanitizer runtime), which makes tiny-heap collections
+	// cost milliseconds each.
+	HeapMinimum = 4<<20,
 };
 
 #define MaxMem	(1ULL<<(MHeapMap_Bits+PageShift))	/* 128 GB */

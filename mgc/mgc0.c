@@ -262,14 +262,6 @@ MHeap_MapBits(MHeap *h)
 
 enum
 {
-	// The heap size below which no automatic collection starts. Go 1.3
-	// has none (its first collection comes at the first allocation, and
-	// then at twice a tiny heap); gort takes Go 1.5's heapminimum, because
-	// every collection scans the whole data and bss of a C process (libc,
-	// the loader, a sanitizer runtime), which makes tiny-heap collections
-	// cost milliseconds each.
-	HeapMinimum = 4<<20,
-
 	WorkbufSize = 16*1024,
 	handoffThreshold = 4,
 	IntermediateBufferCapacity = 64,
@@ -1588,6 +1580,58 @@ sweepspan(ParFor *desc, uint32 idx)
 		runtime_xadd(&npausesweep, 1);
 }
 
+// ---- GC pacing (GOGC) -------------------------------------------------------------
+//
+// The one place that decides when the next collection comes and how many
+// threads mark it: heapgoal (next_gc for a heap, never under HeapMinimum),
+// lowernextgc (each sweep lowers the goal by what it freed), lastlive (the
+// live heap the last collection left, read back from next_gc) and
+// markprocs. gcpercent is GOGC (−1: off).
+
+// next_gc for a heap of heap bytes: heap + heap×GOGC/100, at least
+// HeapMinimum.
+static uint64
+heapgoal(uint64 heap)
+{
+	uint64 goal;
+
+	goal = heap + heap*(gcpercent > 0 ? gcpercent : 0)/100;
+	return goal > HeapMinimum ? goal : HeapMinimum;
+}
+
+// The live heap the last collection left, as next_gc says once its sweep
+// has lowered it all the way (HeapMinimum makes it at least half that).
+static uint64
+lastlive(void)
+{
+	return mstats.next_gc*100/(gcpercent > 0 ? gcpercent+100 : 100);
+}
+
+// How many threads to mark with, of the n the scheduler can give: one
+// more per MarkBytesPerProc of the live heap the last collection left
+// (next_gc, fully lowered by the sweep that just finished, over GOGC's
+// factor). gort; Go 1.3 takes all n (GODEBUG=gcmarkall=1 restores that;
+// the test suite runs with it so that its small heaps still mark in
+// parallel). Waking a helper, the CAS on every mark bit and the two
+// threads' bitmap traffic cost more than they save on a small heap:
+// binary-trees 16 (2 MB live) marked in 1.17 ms with one thread and 1.19
+// ms with two, 35% more time in flushptrbuf, and ran 0.34 s at
+// GOMAXPROCS=2 against 0.30 at 1; with markprocs, 0.31 (performance.md).
+enum { MarkBytesPerProc = 4<<20 };
+
+static uint32
+markprocs(uint32 n)
+{
+	uint64 live;
+	uint32 want;
+
+	if(runtime_debug.gcmarkall)
+		return n;
+	live = lastlive();
+	want = 1 + (uint32)(live / MarkBytesPerProc);
+	return want < n ? want : n;
+}
+
 // Lower next_gc by what a sweep freed, times (GOGC+100)/100: at the end
 // of mark next_gc assumed everything was live. Not below HeapMinimum.
 static void
@@ -1814,7 +1858,7 @@ gc(int64 t0, bool eagersweep)
 	nbg = runtime_xchg(&nbgsweep, 0);
 	// The live heap the last collection left, as next_gc says (for the
 	// trace), before this cycle's sweeping lowers next_gc.
-	heap0 = mstats.next_gc*100/(gcpercent > 0 ? gcpercent+100 : 100);
+	heap0 = lastlive();
 	// The heap profile's generations move now, before anything of this
 	// cycle is swept, in both modes (mprof.c).
 	runtime_MProf_GC();
@@ -1834,9 +1878,7 @@ gc(int64 t0, bool eagersweep)
 		// by what it frees (lowernextgc), so that once all is swept
 		// next_gc is what the stop-the-world mode computes.
 		cachestats();
-		mstats.next_gc = mstats.heap_alloc + mstats.heap_alloc*(gcpercent > 0 ? gcpercent : 0)/100;
-		if(mstats.next_gc < HeapMinimum)
-			mstats.next_gc = HeapMinimum;
+		mstats.next_gc = heapgoal(mstats.heap_alloc);
 		runtime_lock(&gclock);
 		if(sweep.g == nil) {
 			sweep.g = runtime_newproc1(bgsweep, nil, true);
@@ -1850,9 +1892,7 @@ gc(int64 t0, bool eagersweep)
 	} else {
 		runtime_atomicstore(&runtime_mheap.sweepdone, 1);
 		runtime_updatememstats();
-		mstats.next_gc = mstats.heap_alloc + mstats.heap_alloc*(gcpercent > 0 ? gcpercent : 0)/100;
-		if(mstats.next_gc < HeapMinimum)
-			mstats.next_gc = HeapMinimum;
+		mstats.next_gc = heapgoal(mstats.heap_alloc);
 	}
 	npause = npausesweep;
 	if(runtime_debug.gccheckmark)
@@ -1885,31 +1925,6 @@ gc(int64 t0, bool eagersweep)
 			(unsigned long long)(gcstats.nosyield + work.markfor->nosyield),
 			(unsigned long long)(gcstats.nsleep + work.markfor->nsleep));
 	}
-}
-
-// How many threads to mark with, of the n the scheduler can give: one
-// more per MarkBytesPerProc of the live heap the last collection left
-// (next_gc, fully lowered by the sweep that just finished, over GOGC's
-// factor). gort; Go 1.3 takes all n (GODEBUG=gcmarkall=1 restores that;
-// the test suite runs with it so that its small heaps still mark in
-// parallel). Waking a helper, the CAS on every mark bit and the two
-// threads' bitmap traffic cost more than they save on a small heap:
-// binary-trees 16 (2 MB live) marked in 1.17 ms with one thread and 1.19
-// ms with two, 35% more time in flushptrbuf, and ran 0.34 s at
-// GOMAXPROCS=2 against 0.30 at 1; with markprocs, 0.31 (performance.md).
-enum { MarkBytesPerProc = 4<<20 };
-
-static uint32
-markprocs(uint32 n)
-{
-	uint64 live;
-	uint32 want;
-
-	if(runtime_debug.gcmarkall)
-		return n;
-	live = mstats.next_gc*100/(gcpercent > 0 ? gcpercent+100 : 100);
-	want = 1 + (uint32)(live / MarkBytesPerProc);
-	return want < n ? want : n;
 }
 
 // runtime·gc(force): collect if the heap reached next_gc, or if forced

@@ -319,9 +319,8 @@ runtime_schedinit(void)
 	procresize(n);	// the boot M acquires P0 and gives it its MCache
 
 	// Collections may start now (from mallocgc, when the heap reaches
-	// next_gc; GOGC=off turns them off). The first at 4 MB (mgc0.c,
-	// HeapMinimum).
-	mstats.next_gc = 4<<20;
+	// next_gc; GOGC=off turns them off). The first at HeapMinimum.
+	mstats.next_gc = HeapMinimum;
 	mstats.enablegc = 1;
 }
 

@@ -69,6 +69,9 @@ enum
 {
 	PtrSize		= sizeof(void*),
 	CacheLineSize	= 64,
+	// The inaccessible page below every goroutine stack (stack.c maps
+	// it, signal.c reads a fault there as a stack overflow).
+	StackGuardPage	= 4096,
 };
 
 // Lock is a mutual exclusion lock (lock_futex.c). The zero value is

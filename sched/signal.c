@@ -39,7 +39,6 @@
 enum
 {
 	AltStackSize = 64<<10,
-	StackGuardPage = 4096,	// as in stack.c
 };
 
 static int sigsuspend_no = SIGURG;

@@ -26,7 +26,6 @@
 
 enum
 {
-	StackGuardPage = 4096,
 	StackChunk = 4<<20,
 	MapsReserved = 8192,	// mappings left for everything else in the process
 };
