@@ -721,6 +721,34 @@ enum
 	PersistentAllocMaxBlock	= 64<<10,
 };
 
+// Grow an array kept outside the GC heap, in pages from the OS: old holds
+// *capp elements of elemsize bytes, len of them in use. The new one has
+// twice the capacity, and at least a page's worth; the first len elements
+// are copied and the old array freed, unless keepold (a lock-free reader
+// may still hold it). Charged to stat; dies if the OS refuses. The one
+// copy of a pattern allg, the timer heap, the root lists and the mark
+// verifier's stack all need.
+void*
+runtime_SysGrow(void *old, uintptr len, uintptr *capp, uintptr elemsize, bool keepold, uint64 *stat)
+{
+	uintptr cap;
+	void *new;
+
+	cap = 2 * *capp;
+	if(cap*elemsize < PageSize)
+		cap = PageSize / elemsize;
+	new = runtime_SysAlloc(ROUND(cap*elemsize, PageSize), stat);
+	if(new == nil)
+		runtime_throw("runtime: cannot allocate memory");
+	if(old != nil) {
+		memmove(new, old, len*elemsize);
+		if(!keepold)
+			runtime_SysFree(old, ROUND(*capp*elemsize, PageSize), stat);
+	}
+	*capp = cap;
+	return new;
+}
+
 void*
 runtime_persistentalloc(uintptr size, uintptr align, uint64 *stat)
 {

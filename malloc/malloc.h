@@ -144,6 +144,7 @@ struct MLink
 // SysReserve reserves address space without committing memory, at v if
 // possible; SysMap commits part of a reservation and counts it.
 void*	runtime_SysAlloc(uintptr nbytes, uint64 *stat);
+void*	runtime_SysGrow(void *old, uintptr len, uintptr *capp, uintptr elemsize, bool keepold, uint64 *stat);
 void	runtime_SysFree(void *v, uintptr nbytes, uint64 *stat);
 void	runtime_SysFault(void *v, uintptr nbytes, uint64 *stat);
 void	runtime_SysUnused(void *v, uintptr nbytes);

@@ -1037,21 +1037,8 @@ void	(*runtime_checkmark_testhook)(void);
 static void
 checkpush(CheckItem it)
 {
-	CheckItem *ns;
-	uintptr ncap;
-
-	if(checkmark.n == checkmark.cap) {
-		ncap = checkmark.cap == 0 ? 4096 : checkmark.cap*2;
-		ns = runtime_SysAlloc(ncap*sizeof ns[0], &mstats.gc_sys);
-		if(ns == nil)
-			runtime_throw("gccheckmark: out of memory");
-		if(checkmark.stack != nil) {
-			memmove(ns, checkmark.stack, checkmark.n*sizeof ns[0]);
-			runtime_SysFree(checkmark.stack, checkmark.cap*sizeof ns[0], &mstats.gc_sys);
-		}
-		checkmark.stack = ns;
-		checkmark.cap = ncap;
-	}
+	if(checkmark.n == checkmark.cap)
+		checkmark.stack = runtime_SysGrow(checkmark.stack, checkmark.n, &checkmark.cap, sizeof checkmark.stack[0], false, &mstats.gc_sys);
 	checkmark.stack[checkmark.n++] = it;
 }
 

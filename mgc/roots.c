@@ -42,7 +42,7 @@ struct Root
 static Lock	rootslock;
 static Root*	roots;
 static uint32	nroots;
-static uint32	rootscap;
+static uintptr	rootscap;
 
 // The bounds of gort's own no-scan section (static linking); the linker
 // defines these for a section whose name is a C identifier.
@@ -52,9 +52,6 @@ extern byte __stop_gort_noscan[] __attribute__((weak));
 GORT_API void
 gort_add_roots(void *lo, void *hi)
 {
-	Root *nr;
-	uint32 n;
-
 	if(lo == nil || hi == nil || (byte*)hi < (byte*)lo) {
 		runtime_printf("runtime: gort_add_roots(%p, %p): bad range\n", lo, hi);
 		runtime_throw("gort_add_roots: bad range");
@@ -62,18 +59,8 @@ gort_add_roots(void *lo, void *hi)
 	if(lo == hi)
 		return;
 	runtime_lock(&rootslock);
-	if(nroots == rootscap) {
-		n = rootscap == 0 ? 256 : rootscap*2;
-		nr = runtime_SysAlloc(ROUND(n*sizeof nr[0], 4096), &mstats.gc_sys);
-		if(nr == nil)
-			runtime_throw("runtime: cannot allocate memory");
-		if(roots != nil) {
-			memmove(nr, roots, nroots*sizeof nr[0]);
-			runtime_SysFree(roots, ROUND(rootscap*sizeof nr[0], 4096), &mstats.gc_sys);
-		}
-		roots = nr;
-		rootscap = n;
-	}
+	if(nroots == rootscap)
+		roots = runtime_SysGrow(roots, nroots, &rootscap, sizeof roots[0], false, &mstats.gc_sys);
 	roots[nroots].lo = lo;
 	roots[nroots].hi = hi;
 	nroots++;
@@ -102,7 +89,7 @@ gort_remove_roots(void *lo, void *hi)
 // The segments listed by the last runtime_snapshotroots. worldsema.
 static Root*	segs;
 static uint32	nsegs;
-static uint32	segscap;
+static uintptr	segscap;
 
 typedef struct Walk Walk;
 struct Walk
@@ -162,22 +149,9 @@ phdrcb(struct dl_phdr_info *info, size_t size, void *arg)
 static void
 addseg(byte *p, uintptr n, void *arg)
 {
-	Root *ns;
-	uint32 cap;
-
 	USED(arg);
-	if(nsegs == segscap) {
-		cap = segscap == 0 ? 256 : segscap*2;
-		ns = runtime_SysAlloc(ROUND(cap*sizeof ns[0], 4096), &mstats.gc_sys);
-		if(ns == nil)
-			runtime_throw("runtime: cannot allocate memory");
-		if(segs != nil) {
-			memmove(ns, segs, nsegs*sizeof ns[0]);
-			runtime_SysFree(segs, ROUND(segscap*sizeof segs[0], 4096), &mstats.gc_sys);
-		}
-		segs = ns;
-		segscap = cap;
-	}
+	if(nsegs == segscap)
+		segs = runtime_SysGrow(segs, nsegs, &segscap, sizeof segs[0], false, &mstats.gc_sys);
 	segs[nsegs].lo = p;
 	segs[nsegs].hi = p + n;
 	nsegs++;

@@ -1154,24 +1154,14 @@ static void
 allgadd(G *gp)
 {
 	G **new;
-	uintptr cap;
 
 	runtime_lock(&runtime_allglock);
 	if(runtime_allglen >= allgcap) {
-		cap = 4096/sizeof(new[0]);
-		if(cap < 2*allgcap)
-			cap = 2*allgcap;
-		// Outside the GC heap: the collector walks allg itself.
-		new = runtime_SysAlloc(ROUND(cap*sizeof(new[0]), 4096), &mstats.other_sys);
-		if(new == nil)
-			runtime_throw("runtime: cannot allocate memory");
-		if(runtime_allg != nil) {
-			memmove(new, runtime_allg, runtime_allglen*sizeof(new[0]));
-			// The old array may still be read by a lock-free reader
-			// (gcount): keep it (it is small next to the stacks).
-		}
+		// Outside the GC heap: the collector walks allg itself. The
+		// old array may still be read by a lock-free reader (gcount):
+		// keep it (it is small next to the stacks).
+		new = runtime_SysGrow(runtime_allg, runtime_allglen, &allgcap, sizeof new[0], true, &mstats.other_sys);
 		runtime_atomicstorep((void**)&runtime_allg, new);
-		allgcap = cap;
 	}
 	runtime_allg[runtime_allglen] = gp;
 	runtime_atomicstorep((void**)&runtime_allglen, (void*)(runtime_allglen+1));

@@ -32,7 +32,7 @@ static struct
 	Note	waitnote;
 	Timer**	t;		// heap
 	int32	len;
-	int32	cap;
+	uintptr	cap;
 } timers;
 
 static void
@@ -83,26 +83,10 @@ static void timerproc(void *arg);
 static void
 addtimer(Timer *t)
 {
-	Timer **nt;
-	int32 n;
-
 	if(t->when < 0)	// overflow
 		t->when = INT64_MAX;
-	if(timers.len >= timers.cap) {
-		n = 16;
-		if(n <= timers.cap)
-			n = timers.cap*3/2;
-		// Outside the GC heap: the timers are on goroutine stacks.
-		nt = runtime_SysAlloc(ROUND(n*sizeof nt[0], 4096), &mstats.other_sys);
-		if(nt == nil)
-			runtime_throw("runtime: cannot allocate memory");
-		if(timers.t != nil) {
-			memmove(nt, timers.t, timers.len*sizeof nt[0]);
-			runtime_SysFree(timers.t, ROUND(timers.cap*sizeof nt[0], 4096), &mstats.other_sys);
-		}
-		timers.t = nt;
-		timers.cap = n;
-	}
+	if((uintptr)timers.len >= timers.cap)	// outside the GC heap: the timers are on goroutine stacks
+		timers.t = runtime_SysGrow(timers.t, timers.len, &timers.cap, sizeof timers.t[0], false, &mstats.other_sys);
 	t->i = timers.len++;
 	timers.t[t->i] = t;
 	siftup(t->i);
