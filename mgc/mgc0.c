@@ -47,7 +47,7 @@
 // ---- heap bitmap (see mgc0.h for the layout) ------------------------------------
 
 static inline uintptr*
-bitp(void *v, uintptr *shift)
+heapbitp(void *v, uintptr *shift)
 {
 	uintptr off;
 
@@ -95,7 +95,7 @@ runtime_marknogc(void *v)
 {
 	uintptr *b, shift;
 
-	b = bitp(v, &shift);
+	b = heapbitp(v, &shift);
 	setbits(b, shift, bitMask, bitAllocated, bitAllocated, bitBlockBoundary, "bad initial state for marknogc");
 }
 
@@ -105,7 +105,7 @@ runtime_markscan(void *v)
 {
 	uintptr *b, shift;
 
-	b = bitp(v, &shift);
+	b = heapbitp(v, &shift);
 	setbits(b, shift, bitMask, bitAllocated, 0, bitScan, "bad initial state for markscan");
 }
 
@@ -115,7 +115,7 @@ runtime_marktiny(void *v)
 {
 	uintptr *b, shift;
 
-	b = bitp(v, &shift);
+	b = heapbitp(v, &shift);
 	setbits(b, shift, bitMask, bitAllocated, 0, bitSpecial, "bad initial state for marktiny");
 }
 
@@ -128,7 +128,7 @@ runtime_markfreed(void *v, uintptr n)
 
 	if((byte*)v+n > runtime_mheap.arena_used || (byte*)v < runtime_mheap.arena_start)
 		runtime_throw("markfreed: bad pointer");
-	b = bitp(v, &shift);
+	b = heapbitp(v, &shift);
 	// A gc-eligible block or a FlagNoGC one: either way it becomes a
 	// plain allocated block, as it is going on a free list.
 	setbits(b, shift, bitMask, ~(uintptr)0, bitMask, bitAllocated, "markfreed");
@@ -144,7 +144,7 @@ runtime_checkfreed(void *v, uintptr n)
 		return;
 	if((byte*)v+n > runtime_mheap.arena_used || (byte*)v < runtime_mheap.arena_start)
 		return;	// not allocated, so okay
-	b = bitp(v, &shift);
+	b = heapbitp(v, &shift);
 	bits = *b>>shift;
 	if((bits & bitAllocated) != 0) {
 		runtime_printf("checkfreed %p+%#llx: have=%#llx\n", v, (unsigned long long)n,
@@ -158,7 +158,7 @@ runtime_getbits(void *v)
 {
 	uintptr *b, shift;
 
-	b = bitp(v, &shift);
+	b = heapbitp(v, &shift);
 	return (__atomic_load_n(b, __ATOMIC_RELAXED) >> shift) & bitMask;
 }
 
@@ -167,18 +167,17 @@ runtime_getbits(void *v)
 void
 runtime_markspan(void *v, uintptr size, uintptr n, bool leftover)
 {
-	uintptr *b, *cur, off, shift, i, clr, set;
+	uintptr *b, *cur, shift, i, clr, set;
 	byte *p;
 
 	if((byte*)v+size*n > runtime_mheap.arena_used || (byte*)v < runtime_mheap.arena_start)
 		runtime_throw("markspan: bad pointer");
 
 	if(runtime_checking) {
-		// The bits must be clear to start with.
-		off = (byte*)v + size - runtime_mheap.arena_start;
-		b = (uintptr*)(runtime_mheap.arena_start - off/wordsPerBitmapWord);
-		for(i = 0; i < size/PtrSize/wordsPerBitmapWord; i++) {
-			if(b[i] != 0)
+		// The bits must be clear to start with (the bitmap grows down).
+		b = heapbitp(v, &shift);
+		for(i = 0; i < size*n/PtrSize/wordsPerBitmapWord; i++) {
+			if(b[-(intptr)i] != 0)
 				runtime_throw("markspan: span bits not zero");
 		}
 	}
@@ -192,7 +191,7 @@ runtime_markspan(void *v, uintptr size, uintptr n, bool leftover)
 	cur = nil;
 	clr = set = 0;
 	for(; n-- > 0; p += size) {
-		b = bitp(p, &shift);
+		b = heapbitp(p, &shift);
 		if(b != cur) {
 			if(cur != nil)
 				*cur = (*cur & ~clr) | set;
@@ -210,16 +209,13 @@ runtime_markspan(void *v, uintptr size, uintptr n, bool leftover)
 void
 runtime_unmarkspan(void *v, uintptr n)
 {
-	uintptr *p, *b, off;
+	uintptr *b, shift;
 
 	if((byte*)v+n > runtime_mheap.arena_used || (byte*)v < runtime_mheap.arena_start)
-		runtime_throw("markspan: bad pointer");
-
-	p = v;
-	off = p - (uintptr*)runtime_mheap.arena_start;	// word offset
-	if(off % wordsPerBitmapWord != 0)
-		runtime_throw("markspan: unaligned pointer");
-	b = (uintptr*)runtime_mheap.arena_start - off/wordsPerBitmapWord - 1;
+		runtime_throw("unmarkspan: bad pointer");
+	b = heapbitp(v, &shift);
+	if(shift != 0)
+		runtime_throw("unmarkspan: unaligned pointer");
 	n /= PtrSize;
 	if(n%wordsPerBitmapWord != 0)
 		runtime_throw("unmarkspan: unaligned length");
@@ -432,13 +428,11 @@ static inline bool
 blockof(byte *obj, byte **objp, uintptr **bitpp, uintptr *shiftp, uintptr *bitsp)
 {
 	byte *arena_start, *p;
-	uintptr *bitp, off, shift, xbits, j;
+	uintptr *bitp, shift, xbits, j;
 	MSpan *s;
 
 	arena_start = runtime_mheap.arena_start;
-	off = (uintptr*)obj - (uintptr*)arena_start;
-	bitp = (uintptr*)arena_start - off/wordsPerBitmapWord - 1;
-	shift = off % wordsPerBitmapWord;
+	bitp = heapbitp(obj, &shift);
 	xbits = *bitp;
 	if(((xbits >> shift) & (bitAllocated|bitBlockBoundary)) != 0)
 		goto found;
@@ -454,9 +448,7 @@ blockof(byte *obj, byte **objp, uintptr **bitpp, uintptr *shiftp, uintptr *bitsp
 		return false;
 	p = (byte*)(s->start<<PageShift);
 	obj = p + MSpan_ObjIndex(s, obj - p)*s->elemsize;	// p itself if large
-	off = (uintptr*)obj - (uintptr*)arena_start;
-	bitp = (uintptr*)arena_start - off/wordsPerBitmapWord - 1;
-	shift = off % wordsPerBitmapWord;
+	bitp = heapbitp(obj, &shift);
 	xbits = *bitp;
 found:
 	*objp = obj;
@@ -1229,10 +1221,10 @@ MSpan_EnsureSwept(MSpan *s)
 static bool
 spanhasmarks(MSpan *s)
 {
-	uintptr *bp, *end, marks;
+	uintptr *bp, *end, marks, shift;
 
 	marks = (((uintptr)1<<bitShift) - 1) << (2*bitShift);
-	bp = (uintptr*)runtime_mheap.arena_start - ((s->start<<PageShift) - (uintptr)runtime_mheap.arena_start)/PtrSize/wordsPerBitmapWord - 1;
+	bp = heapbitp((void*)(s->start<<PageShift), &shift);	// shift 0: spans are page-aligned
 	end = bp - (s->npages<<PageShift)/PtrSize/wordsPerBitmapWord;
 	for(; bp > end; bp--)
 		if((*bp & marks) != 0)
@@ -1254,7 +1246,7 @@ spanhasmarks(MSpan *s)
 static int32
 sweepwords(MSpan *s, byte *p, int32 n, byte compression, byte *type_data, MLink **endp)
 {
-	uintptr *bp, x, lane, alloc, marked, dead, lim, k, nk, w, size;
+	uintptr *bp, x, lane, alloc, marked, dead, lim, k, nk, w, size, shift;
 	MLink *end, *q;
 	int32 nfree;
 
@@ -1262,7 +1254,7 @@ sweepwords(MSpan *s, byte *p, int32 n, byte compression, byte *type_data, MLink 
 	size = s->elemsize;
 	lim = (uintptr)n*size/PtrSize;		// heap words of the n blocks
 	nk = (lim + wordsPerBitmapWord - 1) / wordsPerBitmapWord;
-	bp = (uintptr*)runtime_mheap.arena_start - ((uintptr*)p - (uintptr*)runtime_mheap.arena_start)/wordsPerBitmapWord - 1;
+	bp = heapbitp(p, &shift);	// shift 0: spans are page-aligned
 	end = *endp;
 	nfree = 0;
 	for(k = 0; k < nk; k++, bp--) {
@@ -1300,8 +1292,8 @@ MSpan_Sweep(MSpan *s)
 {
 	M *mp;
 	int32 cl, n, npages, nfree;
-	uintptr size, off, *bitp, shift, bits;
-	byte *p, *arena_start, *type_data, compression;
+	uintptr size, *bitp, shift, bits;
+	byte *p, *type_data, compression;
 	uintptr type_data_inc;
 	MCache *c;
 	MLink head, *end, *x;
@@ -1316,7 +1308,6 @@ MSpan_Sweep(MSpan *s)
 			s->state, s->sweepgen, runtime_mheap.sweepgen);
 		runtime_throw("MSpan_Sweep: bad span state");
 	}
-	arena_start = runtime_mheap.arena_start;
 	cl = s->sizeclass;
 	size = s->elemsize;
 	if(cl == 0) {
@@ -1350,9 +1341,7 @@ MSpan_Sweep(MSpan *s)
 
 	// Mark any free objects in this span so we don't collect them.
 	for(x = s->freelist; x != nil; x = x->next) {
-		off = (uintptr*)x - (uintptr*)arena_start;
-		bitp = (uintptr*)arena_start - off/wordsPerBitmapWord - 1;
-		shift = off % wordsPerBitmapWord;
+		bitp = heapbitp(x, &shift);
 		*bitp |= bitMarked<<shift;
 	}
 
@@ -1361,9 +1350,7 @@ MSpan_Sweep(MSpan *s)
 	special = *specialp;
 	while(special != nil) {
 		p = (byte*)(s->start << PageShift) + MSpan_ObjIndex(s, special->offset)*size;
-		off = (uintptr*)p - (uintptr*)arena_start;
-		bitp = (uintptr*)arena_start - off/wordsPerBitmapWord - 1;
-		shift = off % wordsPerBitmapWord;
+		bitp = heapbitp(p, &shift);
 		bits = *bitp>>shift;
 		if((bits & (bitAllocated|bitMarked)) == bitAllocated) {
 			p = (byte*)(s->start << PageShift) + special->offset;
@@ -1397,9 +1384,7 @@ MSpan_Sweep(MSpan *s)
 		n = 0;
 	}
 	for(; n > 0; n--, p += size, type_data += type_data_inc) {
-		off = (uintptr*)p - (uintptr*)arena_start;
-		bitp = (uintptr*)arena_start - off/wordsPerBitmapWord - 1;
-		shift = off % wordsPerBitmapWord;
+		bitp = heapbitp(p, &shift);
 		bits = *bitp>>shift;
 
 		if((bits & bitAllocated) == 0)

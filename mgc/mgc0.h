@@ -13,6 +13,10 @@
 //	shift = off % wordsPerBitmapWord;
 //	bits = *b >> shift;   /* then test bits & bitAllocated, ... */
 //
+// mgc0.c's heapbitp is the one place that computes b and shift; every
+// reader and writer of the bitmap goes through it (Go writes the two
+// lines out by hand at each use).
+//
 // Only block starts have bits. The states of a block start:
 //	bitAllocated              a block: free on a list, or allocated FlagNoScan
 //	bitAllocated|bitScan      allocated, to be scanned
