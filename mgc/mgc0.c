@@ -1730,16 +1730,9 @@ checkheaplocked(bool done)
 void
 runtime_checkheap(void)
 {
-	M *mp;
-
-	runtime_semacquire(&runtime_worldsema);
-	mp = runtime_m();
-	mp->gcing = 1;
-	runtime_stoptheworld();
+	runtime_stopworld();
 	checkheaplocked(runtime_atomicload(&runtime_mheap.sweepdone) != 0);
-	mp->gcing = 0;
-	runtime_semrelease(&runtime_worldsema);
-	runtime_starttheworld();
+	runtime_startworld();
 }
 
 // Is the sweep concurrent (the seed change) or in the pause (its parent)?
@@ -1949,12 +1942,7 @@ runtime_gc(int32 force)
 	gcsp = sp;
 	gc(t0, force >= 2);
 	gcg = nil;
-	mp = runtime_m();
-	mp->gcing = 0;
-	mp->locks++;
-	runtime_semrelease(&runtime_worldsema);
-	runtime_starttheworld();
-	mp->locks--;
+	runtime_startworld();
 	// Finalizers queued by the sweep in this pause: start or wake the
 	// finalizer goroutine (bgsweep does it for the concurrent sweep),
 	// and give it a chance to run (go1.3's gosched).
@@ -2311,20 +2299,13 @@ runtime_updatememstats(void)
 void
 runtime_ReadMemStats(MStats *out)
 {
-	M *mp;
-
 	runtime_mcheck("ReadMemStats");
-	runtime_semacquire(&runtime_worldsema);
-	mp = runtime_m();
-	mp->gcing = 1;
-	runtime_stoptheworld();
+	runtime_stopworld();
 	// No heap lock: the world is stopped, and flushing the caches may
 	// give spans back to the heap, which takes it.
 	runtime_updatememstats();
 	*out = mstats;
-	mp->gcing = 0;
-	runtime_semrelease(&runtime_worldsema);
-	runtime_starttheworld();
+	runtime_startworld();
 }
 
 GORT_API void

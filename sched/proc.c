@@ -1555,6 +1555,40 @@ needaddgcproc(void)
 	return n > 0;
 }
 
+// The whole stop-the-world sequence, for callers that are not the
+// collector's runtime_gc (which takes worldsema itself, with a re-check
+// and the root snapshot in between): take worldsema, mark this M as
+// collecting (gcing: it must not be preempted or collect) and stop every
+// other P. Returns the calling M. Go 1.5 names the pair stopTheWorld and
+// startTheWorld.
+M*
+runtime_stopworld(void)
+{
+	M *mp;
+
+	runtime_semacquire(&runtime_worldsema);
+	mp = runtime_m();
+	mp->gcing = 1;
+	runtime_stoptheworld();
+	return mp;
+}
+
+// And back: gcing off, worldsema released, the world restarted, with
+// m->locks held from the release to the restart so that this goroutine
+// is not stopped by a collection that takes worldsema in between.
+void
+runtime_startworld(void)
+{
+	M *mp;
+
+	mp = runtime_m();
+	mp->gcing = 0;
+	mp->locks++;
+	runtime_semrelease(&runtime_worldsema);
+	runtime_starttheworld();
+	mp->locks--;
+}
+
 void
 runtime_starttheworld(void)
 {
@@ -2371,10 +2405,9 @@ gort_goexit(void)
 GORT_API int
 gort_gomaxprocs(int n)
 {
-	M *mp;
 	int32 ret;
 
-	mp = runtime_mcheck("gort_gomaxprocs");
+	runtime_mcheck("gort_gomaxprocs");
 	if(n > MaxGomaxprocs)
 		n = MaxGomaxprocs;
 	runtime_lock(&sched.lock);
@@ -2385,14 +2418,9 @@ gort_gomaxprocs(int n)
 	}
 	runtime_unlock(&sched.lock);
 
-	runtime_semacquire(&runtime_worldsema);
-	mp = runtime_m();
-	mp->gcing = 1;
-	runtime_stoptheworld();
+	runtime_stopworld();
 	newprocs = n;
-	mp->gcing = 0;
-	runtime_semrelease(&runtime_worldsema);
-	runtime_starttheworld();
+	runtime_startworld();
 	return ret;
 }
 

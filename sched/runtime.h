@@ -429,6 +429,8 @@ extern Lock	runtime_allmlock;
 // m->gcing); goroutines in C loops are stopped by the suspension signal.
 void	runtime_stoptheworld(void);
 void	runtime_starttheworld(void);
+M*	runtime_stopworld(void);
+void	runtime_startworld(void);
 void	runtime_schedinit(void);
 
 // Stacks (stack.c): mmap'd with a PROT_NONE guard page below.
