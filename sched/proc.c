@@ -237,21 +237,41 @@ runtime_gostart(G *gp)
 	runtime_goexit();
 }
 
+// The frame runtime_gogo_switch (asm_amd64.S) leaves at a saved sp, in
+// words: the x87 control word, MXCSR, r15, r14, r13, r12, rbx, rbp, and
+// the return pc.
+enum
+{
+	SwitchX87 = 0,			// its low 2 bytes
+	SwitchMXCSR = 1,		// its low 4 bytes
+	SwitchR12 = 5,
+	SwitchRBP = 7,
+	SwitchPC = 8,
+	SwitchFrameWords = 9,
+	// A new stack's first frame: the switch frame plus 16 bytes, so
+	// that after the switch's ret the trampoline runs with sp 16-byte
+	// aligned, as the ABI wants at its call to runtime_gostart.
+	GoStartFrame = SwitchFrameWords*PtrSize + 16,
+	StackAlign = 16,
+	X87ControlDefault = 0x037f,	// the ABI's initial x87 control word
+	MXCSRDefault = 0x1f80,		// and MXCSR (all exceptions masked)
+};
+
 // Prepare gp's stack so that the first switch to it calls
-// runtime_gostart(gp) (see the frame layout in asm_amd64.S).
+// runtime_gostart(gp) through runtime_gostart_tramp, with gp in r12.
 uintptr
 runtime_gostartstack(byte *stacktop, G *gp)
 {
 	uintptr *sp, top;
 
-	top = (uintptr)stacktop & ~(uintptr)15;
-	sp = (uintptr*)(top - 88);
-	memset(sp, 0, 88);
-	((uint16*)sp)[0] = 0x037f;		// x87 control word: default
-	((uint32*)sp)[2] = 0x1f80;		// MXCSR: default
-	sp[5] = (uintptr)gp;			// r12
-	sp[7] = 0;				// rbp: end of frame chain
-	sp[8] = (uintptr)runtime_gostart_tramp;	// return pc
+	top = (uintptr)stacktop & ~(uintptr)(StackAlign-1);
+	sp = (uintptr*)(top - GoStartFrame);
+	memset(sp, 0, GoStartFrame);
+	*(uint16*)&sp[SwitchX87] = X87ControlDefault;
+	*(uint32*)&sp[SwitchMXCSR] = MXCSRDefault;
+	sp[SwitchR12] = (uintptr)gp;
+	sp[SwitchRBP] = 0;			// end of the frame chain
+	sp[SwitchPC] = (uintptr)runtime_gostart_tramp;
 	return (uintptr)sp;
 }
 

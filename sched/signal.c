@@ -39,6 +39,16 @@
 enum
 {
 	AltStackSize = 64<<10,
+	// A fault that is not in the guard page still counts as this
+	// goroutine's stack overflow when sp has gone below the stack by at
+	// most OverflowReach (a frame bigger than the guard page, in code
+	// built without -fstack-clash-protection) and the address is near
+	// sp: at most FaultBelowSP under it (a push, a call) or FaultAboveSP
+	// over it (the frame's own locals). The sanitizers' runtimes test
+	// for a stack overflow the same way.
+	OverflowReach = 1<<20,
+	FaultBelowSP = 512,
+	FaultAboveSP = 0xFFFF,
 };
 
 static int sigsuspend_no = SIGURG;
@@ -91,8 +101,8 @@ sighandler_segv(int sig, siginfo_t *info, void *ctx)
 	// stack overflow), and not on this M's own stack.
 	if(gp != nil && gp->stack0 != nil &&
 	   ((addr >= (uintptr)gp->stack0 - StackGuardPage && addr < (uintptr)gp->stack0) ||
-	    (sp < (uintptr)gp->stack0 && sp >= (uintptr)gp->stack0 - (1<<20) &&
-	     addr + 512 > sp && addr < sp + 0xFFFF &&
+	    (sp < (uintptr)gp->stack0 && sp >= (uintptr)gp->stack0 - OverflowReach &&
+	     addr + FaultBelowSP > sp && addr < sp + FaultAboveSP &&
 	     !(mp->g0stack != nil && sp >= (uintptr)mp->g0stack && sp < (uintptr)mp->g0stack + mp->g0stacksize)))) {
 		runtime_printf("runtime: goroutine stack exceeds %llu-byte limit\n", (unsigned long long)gp->stacksize);
 		runtime_printf("runtime: goroutine %lld: fault at %p, sp %p, below its stack [%p, %p)\n",
