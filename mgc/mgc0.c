@@ -1214,9 +1214,6 @@ MSpan_EnsureSwept(MSpan *s)
 		runtime_osyield();
 }
 
-// Sweep frees the blocks of s not marked in the mark phase and clears
-// the mark bits for the next cycle. The caller owns s (sweepgen sg−1).
-// Returns true if s went back to the heap.
 // Does any block of span s carry a mark bit? A bitmap word at a time.
 static bool
 spanhasmarks(MSpan *s)
@@ -1238,18 +1235,21 @@ spanhasmarks(MSpan *s)
 // the allocated block starts without a mark; all marks are cleared, and
 // the dead blocks' scan and special bits, in one store. Each dead block
 // gets its type record cleared and its "needs zeroing" word, and is
-// appended to *endp's list in address order (as the block loop does).
-// Go 1.3 sweeps a block at a time; measured on binary-trees 16 (16-byte
-// blocks) this cut MSpan_Sweep from 15% of the run to 10%. Returns the
-// number freed. (The bit after the last block, markspan's leftover, is
+// appended to *endp's list in address order (and traced, with
+// GODEBUG=allocfreetrace=1). Go 1.3 sweeps a block at a time; measured
+// on binary-trees 16 (16-byte blocks) this cut MSpan_Sweep from 15% of
+// the run to 10%. Returns the number freed. (The bit after the last block, markspan's leftover, is
 // outside the n blocks and is never freed.)
 static int32
-sweepwords(MSpan *s, byte *p, int32 n, byte compression, byte *type_data, MLink **endp)
+sweepwords(MSpan *s, byte *p, int32 n, MLink **endp)
 {
 	uintptr *bp, x, lane, alloc, marked, dead, lim, k, nk, w, size, shift;
+	byte *type_data, compression;
 	MLink *end, *q;
 	int32 nfree;
 
+	type_data = (byte*)s->types.data;
+	compression = s->types.compression;
 	lane = ((uintptr)1<<bitShift) - 1;
 	size = s->elemsize;
 	lim = (uintptr)n*size/PtrSize;		// heap words of the n blocks
@@ -1272,6 +1272,8 @@ sweepwords(MSpan *s, byte *p, int32 n, byte compression, byte *type_data, MLink 
 		for(; dead != 0; dead &= dead - 1) {
 			w = k*wordsPerBitmapWord + (uintptr)__builtin_ctzll(dead);
 			q = (MLink*)(p + w*PtrSize);
+			if(runtime_debug.allocfreetrace)
+				runtime_tracefree(q, size);
 			if(compression == MTypes_Words)
 				((uintptr*)type_data)[MSpan_ObjIndex(s, w*PtrSize)] = 0;
 			else if(compression == MTypes_Bytes)
@@ -1287,14 +1289,26 @@ sweepwords(MSpan *s, byte *p, int32 n, byte compression, byte *type_data, MLink 
 	return nfree;
 }
 
+// The statistics of nfree small blocks of class cl freed by a sweep: the
+// cache's counts, and next_gc lowered (lowernextgc).
+static void
+sweepcount(MCache *c, int32 cl, int32 nfree, uintptr size)
+{
+	c->local_nsmallfree[cl] += nfree;
+	c->local_cachealloc -= nfree * size;
+	lowernextgc((uint64)nfree * size);
+}
+
+// Sweep frees the blocks of s not marked in the mark phase and clears
+// the mark bits for the next cycle. The caller owns s (sweepgen sg−1).
+// Returns true if s went back to the heap.
 bool
 MSpan_Sweep(MSpan *s)
 {
 	M *mp;
 	int32 cl, n, npages, nfree;
 	uintptr size, *bitp, shift, bits;
-	byte *p, *type_data, compression;
-	uintptr type_data_inc;
+	byte *p;
 	MCache *c;
 	MLink head, *end, *x;
 	Special *special, **specialp, *y;
@@ -1331,9 +1345,7 @@ MSpan_Sweep(MSpan *s)
 	if(cl != 0 && s->specials == nil && s->ref > 0 && !runtime_debug.allocfreetrace &&
 	   !spanhasmarks(s)) {
 		nfree = s->ref;
-		c->local_nsmallfree[cl] += nfree;
-		c->local_cachealloc -= nfree * size;
-		lowernextgc((uint64)nfree * size);
+		sweepcount(c, cl, nfree, size);
 		// MCentral_FreeSpan publishes sweepgen once s is off the
 		// lists: published here, another P could take s's free list.
 		return MCentral_FreeSpan(&runtime_mheap.central[cl].mcentral, s, nfree, nil, nil);
@@ -1367,41 +1379,24 @@ MSpan_Sweep(MSpan *s)
 		}
 	}
 
-	type_data = (byte*)s->types.data;
-	type_data_inc = sizeof(uintptr);
-	compression = s->types.compression;
-	if(compression == MTypes_Bytes) {
-		type_data += 8*sizeof(uintptr);
-		type_data_inc = 1;
-	}
-
-	// Sweep through n objects of size starting at p. We own the span,
-	// so the bitmap needs no atomics.
+	// Sweep the n objects of size starting at p. We own the span, so the
+	// bitmap needs no atomics. Small blocks: a bitmap word at a time
+	// (sweepwords); a large span: its one block.
 	p = (byte*)(s->start << PageShift);
-	if(cl != 0 && !runtime_debug.allocfreetrace) {
-		// Small blocks: a bitmap word at a time (sweepwords).
-		nfree = sweepwords(s, p, n, compression, (byte*)s->types.data, &end);
-		n = 0;
-	}
-	for(; n > 0; n--, p += size, type_data += type_data_inc) {
+	if(cl != 0)
+		nfree = sweepwords(s, p, n, &end);
+	else {
 		bitp = heapbitp(p, &shift);
 		bits = *bitp>>shift;
-
-		if((bits & bitAllocated) == 0)
-			continue;	// FlagNoGC, or past the end
-
-		if((bits & bitMarked) != 0) {
+		if((bits & bitAllocated) == 0) {
+			// FlagNoGC: never freed.
+		} else if((bits & bitMarked) != 0)
 			*bitp &= ~(bitMarked<<shift);
-			continue;
-		}
-
-		// Clear mark, scan, and special (tiny) bits.
-		*bitp &= ~((bitScan|bitMarked|bitSpecial)<<shift);
-		if(runtime_debug.allocfreetrace)
-			runtime_tracefree(p, size);
-
-		if(cl == 0) {
-			// Free large span.
+		else {
+			// Clear mark, scan, and special bits; free the span.
+			*bitp &= ~((bitScan|bitMarked|bitSpecial)<<shift);
+			if(runtime_debug.allocfreetrace)
+				runtime_tracefree(p, size);
 			runtime_unmarkspan(p, 1<<PageShift);
 			*(uintptr*)p = (uintptr)0xdeaddeaddeaddeadULL;	// needs zeroing
 			// important to set sweepgen before returning it to heap
@@ -1410,26 +1405,13 @@ MSpan_Sweep(MSpan *s)
 			runtime_freelarge(c, s, size);
 			lowernextgc(size);
 			res = true;
-		} else {
-			// Free small object.
-			if(compression == MTypes_Words)
-				*(uintptr*)type_data = 0;
-			else if(compression == MTypes_Bytes)
-				*(byte*)type_data = 0;
-			if(size > sizeof(uintptr))
-				((uintptr*)p)[1] = (uintptr)0xdeaddeaddeaddeadULL;	// needs zeroing
-			end->next = (MLink*)p;
-			end = (MLink*)p;
-			nfree++;
 		}
 	}
 
 	if(!sweepgenset)
 		runtime_atomicstore(&s->sweepgen, runtime_mheap.sweepgen);
 	if(nfree) {
-		c->local_nsmallfree[cl] += nfree;
-		c->local_cachealloc -= nfree * size;
-		lowernextgc((uint64)nfree * size);
+		sweepcount(c, cl, nfree, size);
 		res = MCentral_FreeSpan(&runtime_mheap.central[cl].mcentral, s, nfree, head.next, end);
 	}
 	return res;
