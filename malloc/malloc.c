@@ -11,7 +11,14 @@
 
 MHeap	runtime_mheap GORT_NOSCAN;
 MStats	runtime_mstats GORT_NOSCAN;
+// The validators that are always compiled and cheap enough to leave on in
+// a debug build (checkfreed, markspan's clear-bits check, the heap check
+// after each collection); -Dchecking=true turns them on.
+#ifdef GORT_CHECKING
+int32	runtime_checking = 1;
+#else
 int32	runtime_checking;
+#endif
 byte	runtime_zerobase[PtrSize] __attribute__((aligned(16)));
 
 
@@ -713,7 +720,7 @@ static struct
 	Lock	lock;
 	byte*	pos;
 	byte*	end;
-} persistent;
+} persistent = { .lock = LOCK_INIT(LockRankPersistent) };
 
 enum
 {
@@ -805,7 +812,7 @@ runtime_persistentalloc(uintptr size, uintptr align, uint64 *stat)
 // The old table cannot be freed under the store: m->locks is held, so no
 // collection runs. Only the collector reads the tables (gettype), with
 // the world stopped.
-static Lock settype_lock;
+static Lock settype_lock = LOCK_INIT(LockRankSettype);
 
 static bool
 settypefast(MSpan *s, uintptr ofs, uintptr typ)

@@ -524,7 +524,14 @@ extern int32	runtime_MemProfileRate;
 // make no tail calls, which would drop their frames), in their own
 // section: the profiler's stack capture drops gort's frames up to the
 // outermost of them (mprof.c).
-#define GORT_ALLOCAPI	__attribute__((noinline, section("gort_alloc_api"), optimize("no-optimize-sibling-calls")))
+// GCC spells "no tail calls here" as an optimize attribute, clang as
+// disable_tail_calls (it ignores the former).
+#if defined(__clang__)
+#define GORT_NOTAILCALLS	__attribute__((disable_tail_calls))
+#else
+#define GORT_NOTAILCALLS	__attribute__((optimize("no-optimize-sibling-calls")))
+#endif
+#define GORT_ALLOCAPI	__attribute__((noinline, section("gort_alloc_api"))) GORT_NOTAILCALLS
 
 void	runtime_mallocinit(void);
 void*	runtime_mallocgc(uintptr size, uintptr typ, uint32 flag);

@@ -28,6 +28,7 @@ static void MCentral_Free(MCentral *c, void *v);
 void
 MCentral_Init(MCentral *c, int32 sizeclass)
 {
+	runtime_lockinit(&c->lock, LockRankMCentral);
 	c->sizeclass = sizeclass;
 	MSpanList_Init(&c->nonempty);
 	MSpanList_Init(&c->empty);

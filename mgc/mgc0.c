@@ -298,7 +298,7 @@ static struct
 	Lock	lock;
 	byte*	chunk;
 	uintptr	nchunk;
-} work __attribute__((aligned(8))) GORT_NOSCAN;
+} work __attribute__((aligned(8))) GORT_NOSCAN = { .lock = LOCK_INIT(LockRankWork) };
 
 static struct
 {
@@ -311,7 +311,7 @@ static struct
 
 static int32	gcpercent = -2;	// GOGC; −2 until first read
 static uint32	npausesweep;	// spans swept in this pause
-static Lock	gclock;
+static Lock	gclock = LOCK_INIT(LockRankGc);
 
 // Get an empty work buffer off the work.empty list (pushing b, if any,
 // on work.full), allocating new buffers as needed.
@@ -1777,7 +1777,7 @@ gc(int64 t0, bool eagersweep)
 	npausesweep = 0;
 	while(runtime_sweepone() != -1)
 		npausesweep++;
-	if(runtime_debug.gccheckmark)
+	if(runtime_debug.gccheckmark || runtime_checking)
 		checkheaplocked(true);
 
 	work.nwait = 0;
@@ -1842,7 +1842,7 @@ gc(int64 t0, bool eagersweep)
 		mstats.next_gc = heapgoal(mstats.heap_alloc);
 	}
 	npause = npausesweep;
-	if(runtime_debug.gccheckmark)
+	if(runtime_debug.gccheckmark || runtime_checking)
 		checkheaplocked(!concurrent);
 
 	t4 = runtime_nanotime();
@@ -1968,7 +1968,7 @@ enum
 	FinBlockSize = 4*1024,
 };
 
-static Lock	finlock;	// protects finq, finc, allfin, fing, fingwait, fingwake
+static Lock	finlock = LOCK_INIT(LockRankFin);	// protects finq, finc, allfin, fing, fingwait, fingwake
 static FinBlock	*finq;		// list of finalizers to be executed
 static FinBlock	*finc;		// cache of free blocks
 static FinBlock	*allfin;	// list of all blocks

@@ -39,7 +39,7 @@ struct Root
 	byte*	hi;
 };
 
-static Lock	rootslock;
+static Lock	rootslock = LOCK_INIT(LockRankRoots);
 static Root*	roots;
 static uint32	nroots;
 static uintptr	rootscap;

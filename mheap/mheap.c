@@ -69,6 +69,8 @@ MHeap_Init(MHeap *h)
 {
 	uint32 i;
 
+	runtime_lockinit(&h->lock, LockRankMHeap);
+	runtime_lockinit(&h->speciallock, LockRankSpecial);
 	FixAlloc_Init(&h->spanalloc, sizeof(MSpan), RecordSpan, h, &mstats.mspan_sys);
 	FixAlloc_Init(&h->cachealloc, sizeof(MCache), nil, nil, &mstats.mcache_sys);
 	FixAlloc_Init(&h->specialfinalizeralloc, sizeof(SpecialFinalizer), nil, nil, &mstats.other_sys);
@@ -623,7 +625,7 @@ MSpan_Init(MSpan *span, PageID start, uintptr npages)
 	span->limit = nil;
 	span->types.compression = MTypes_Empty;
 	span->types.data = 0;
-	span->specialLock.key = 0;
+	runtime_lockinit(&span->specialLock, LockRankSpanSpecial);
 	span->specials = nil;
 }
 

@@ -45,7 +45,7 @@
 #include "malloc.h"
 #include "mgc0.h"
 
-static Lock proflock;
+static Lock proflock = LOCK_INIT(LockRankProf);
 
 enum { MProf };	// profile types (Go also has BProf, the block profile)
 

@@ -98,6 +98,7 @@ makechan(uintptr elemsize, uintptr hint)
 
 	// The buffer follows the header; both are zeroed.
 	c = runtime_mallocgc(sizeof(*c) + hint*elemsize, 0, 0);
+	runtime_lockinit(&c->lock, LockRankHchan);
 	c->elemsize = elemsize;
 	c->dataqsiz = hint;
 	return c;

@@ -17,6 +17,7 @@
 // nobody can be sleeping.
 
 #include <errno.h>
+#include <stdio.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -82,11 +83,110 @@ runtime_usleep(uint32 us)
 }
 
 void
+runtime_lockinit(Lock *l, uint32 rank)
+{
+	l->key = MUTEX_UNLOCKED;
+	l->rank = rank;
+}
+
+#ifdef GORT_LOCKCHECK
+// The lock-order checker (-Dlockcheck=true). Each thread keeps the locks
+// it holds, in the order taken; runtime_lock refuses a lock whose rank is
+// not greater than every held one's (see enum LockRank in runtime.h).
+// Thread-local, not per M: locks are taken and released on the same
+// thread (a parking G's lock is released by park0 on its M's g0), and
+// threads without an M (the template thread, the atfork handlers) lock too.
+enum { MaxHeldLocks = 16 };
+
+static _Thread_local struct
+{
+	int32	n;
+	Lock*	held[MaxHeldLocks];
+} lockheld;
+
+static const char *lockranknames[NumLockRank] = {
+	[LockRankNone]		= "unranked lock",
+	[LockRankGc]		= "gclock",
+	[LockRankRoots]		= "rootslock",
+	[LockRankFin]		= "finlock",
+	[LockRankTimers]	= "timers.lock",
+	[LockRankHchan]		= "hchan.lock",
+	[LockRankSema]		= "sema.lock",
+	[LockRankSched]		= "sched.lock",
+	[LockRankAllm]		= "allmlock",
+	[LockRankTempl]		= "templ.lock",
+	[LockRankAllg]		= "allglock",
+	[LockRankGfree]		= "sched.gflock",
+	[LockRankStack]		= "stacklock",
+	[LockRankWork]		= "work.lock",
+	[LockRankProf]		= "proflock",
+	[LockRankSettype]	= "settype_lock",
+	[LockRankSpanSpecial]	= "span.specialLock",
+	[LockRankMCentral]	= "mcentral.lock",
+	[LockRankMHeap]		= "mheap.lock",
+	[LockRankSpecial]	= "mheap.speciallock",
+	[LockRankPersistent]	= "persistent.lock",
+	[LockRankLeaf]		= "leaf lock",
+};
+
+static const char*
+lockrankname(uint32 rank)
+{
+	if(rank >= NumLockRank)
+		return "lock with a bad rank";
+	return lockranknames[rank];
+}
+
+static void
+lockorder(Lock *l)
+{
+	static char msg[128];
+	int32 i;
+	Lock *top;
+
+	if(l->rank == LockRankNone || l->rank >= NumLockRank) {
+		runtime_printf("runtime: lock %p has rank %u\n", (void*)l, l->rank);
+		runtime_throw("lock order violation: unranked lock");
+	}
+	top = nil;
+	for(i = 0; i < lockheld.n; i++)
+		if(top == nil || lockheld.held[i]->rank > top->rank)
+			top = lockheld.held[i];
+	if(top != nil && top->rank >= l->rank) {
+		snprintf(msg, sizeof msg, "lock order violation: %s then %s",
+			lockrankname(top->rank), lockrankname(l->rank));
+		runtime_throw(msg);
+	}
+	if(lockheld.n == MaxHeldLocks)
+		runtime_throw("lock order: too many locks held");
+	lockheld.held[lockheld.n++] = l;
+}
+
+static void
+unlockorder(Lock *l)
+{
+	int32 i;
+
+	for(i = lockheld.n-1; i >= 0; i--) {
+		if(lockheld.held[i] == l) {
+			lockheld.held[i] = lockheld.held[--lockheld.n];
+			return;
+		}
+	}
+	runtime_throw("lock order: unlock of a lock this thread does not hold");
+}
+#else
+static inline void lockorder(Lock *l) { (void)l; }
+static inline void unlockorder(Lock *l) { (void)l; }
+#endif
+
+void
 runtime_lock(Lock *l)
 {
 	M *mp;
 	uint32 i, v, wait, spin;
 
+	lockorder(l);
 	mp = runtime_m();
 	if(mp != nil && mp->locks++ < 0)
 		runtime_throw("runtime_lock: lock count");
@@ -143,6 +243,7 @@ runtime_unlock(Lock *l)
 	v = runtime_xchg(&l->key, MUTEX_UNLOCKED);
 	if(v == MUTEX_UNLOCKED)
 		runtime_throw("unlock of unlocked lock");
+	unlockorder(l);
 	if(v == MUTEX_SLEEPING)
 		runtime_futexwakeup(&l->key, 1);
 

@@ -111,16 +111,19 @@ struct Sched
 	Note	stopnote;
 };
 
-static Sched sched GORT_NOSCAN;
+static Sched sched GORT_NOSCAN = {
+	.lock = LOCK_INIT(LockRankSched),
+	.gflock = LOCK_INIT(LockRankGfree),
+};
 M	runtime_m0;
 M*	runtime_allm;
-Lock	runtime_allmlock;
+Lock	runtime_allmlock = LOCK_INIT(LockRankAllm);
 P*	runtime_allp[MaxGomaxprocs+1] GORT_NOSCAN;
 G**	runtime_allg;
 uintptr	runtime_allglen;
 static uintptr allgcap;
-Lock	runtime_allglock;
-Sema	runtime_worldsema = { .count = 1 };
+Lock	runtime_allglock = LOCK_INIT(LockRankAllg);
+Sema	runtime_worldsema = { .lock = LOCK_INIT(LockRankSema), .count = 1 };
 static int32 newprocs;		// GOMAXPROCS to apply at the next starttheworld
 static uintptr stacksize = StackDefault;
 static Note maindone;
@@ -134,7 +137,7 @@ static struct
 	M*	head;		// linked through schedlink
 	M*	tail;
 	uint32	wake;		// futex word: work queued (atomic)
-} templ;
+} templ = { .lock = LOCK_INIT(LockRankTempl) };
 
 static void	runqput(P*, G*);
 static G*	runqget(P*);

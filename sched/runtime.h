@@ -74,13 +74,60 @@ enum
 	StackGuardPage	= 4096,
 };
 
+// The lock order. Every Lock has a rank, and a thread may take a lock only
+// if its rank is greater than that of every lock the thread already holds:
+// locks are taken from the top of this list down. Go 1.3 never wrote its
+// order down (Go 1.14's lockrank.go did; jemalloc's witness ranks are the
+// model). A build with -Dlockcheck=true checks every runtime_lock against
+// the locks its thread holds and dies with "fatal error: lock order
+// violation: <held> then <taking>" (lock_futex.c); CI runs the suite so.
+// Ranks are fixed where each lock is defined (a static initializer, or
+// runtime_lockinit for a lock inside a structure made at run time).
+enum LockRank
+{
+	LockRankNone = 0,	// never set: fatal under lockcheck
+
+	// A collection is outermost: runtime_gc holds gclock while it starts
+	// the background sweeper (allg, a stack).
+	LockRankGc,		// gclock: the sweeper G's state (sweep.g, parked)
+	LockRankRoots,		// rootslock: registered roots (gort_add_roots); above work.lock
+	LockRankFin,		// finlock: finq, fing's state; readies and starts fing
+				// (sched.lock, allg, templ, stacks) under it
+	LockRankTimers,		// timers.lock: the timer heap; starts and readies timerproc
+	LockRankHchan,		// Hchan.lock: one channel's queues and buffer; readies Gs
+	LockRankSema,		// Sema.lock: one semaphore's count and waiters
+	LockRankSched,		// sched.lock: idle Ms and Ps, the global run queue;
+				// procresize makes MCaches (mheap.lock) under it
+	LockRankAllm,		// runtime_allmlock: appending to allm
+	LockRankTempl,		// templ.lock: Ms queued for the template thread
+	LockRankAllg,		// runtime_allglock: allg
+	LockRankGfree,		// sched.gflock: the global dead-G cache
+	LockRankStack,		// stacklock: the stack cache
+	LockRankWork,		// work.lock: the mark's work-buffer chunks
+	LockRankProf,		// proflock: profile buckets (persistentalloc under it)
+	// The allocator, in the order its paths nest: settype_lock, then a
+	// span's specials, its central list, the heap, the special records.
+	LockRankSettype,	// settype_lock: type records of spans; sweeps under it
+	LockRankSpanSpecial,	// MSpan.specialLock: one span's specials list
+	LockRankMCentral,	// MCentral.lock: one size class's span lists
+	LockRankMHeap,		// MHeap.lock: free spans, the span map, arena growth
+	LockRankSpecial,	// MHeap.speciallock: the special-record FixAllocs
+	LockRankPersistent,	// persistent.lock: persistentalloc's chunk; takes nothing
+	// Innermost: for the tests' own locks.
+	LockRankLeaf,
+
+	NumLockRank
+};
+
 // Lock is a mutual exclusion lock (lock_futex.c). The zero value is
 // unlocked. Holding a lock counts in m->locks: the suspension signal and
 // the scheduler will not stop an M that holds one.
 struct Lock
 {
 	uint32	key;	// MUTEX_UNLOCKED, MUTEX_LOCKED or MUTEX_SLEEPING; futex word
+	uint32	rank;	// its LockRank; set once, before first use
 };
+#define LOCK_INIT(r)	{ .key = 0, .rank = (r) }
 
 // Note is a one-shot sleep/wakeup (lock_futex.c): noteclear, then one
 // notewakeup and any number of notesleep/notetsleep callers. key is the
@@ -334,6 +381,7 @@ NORETURN void	runtime_throw(const char *msg);
 void	runtime_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 // Locks and notes (lock_futex.c).
+void	runtime_lockinit(Lock *l, uint32 rank);
 void	runtime_lock(Lock *l);
 void	runtime_unlock(Lock *l);
 void	runtime_noteclear(Note *n);

@@ -30,7 +30,7 @@ enum
 	MapsReserved = 8192,	// mappings left for everything else in the process
 };
 
-static Lock stacklock;
+static Lock stacklock = LOCK_INIT(LockRankStack);
 static int64 guardbudget = -1;	// guarded stacks we may still create
 static byte *chunk;		// unguarded stacks: current chunk
 static uintptr nchunk;

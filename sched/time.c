@@ -33,7 +33,7 @@ static struct
 	Timer**	t;		// heap
 	int32	len;
 	uintptr	cap;
-} timers;
+} timers = { .lock = LOCK_INIT(LockRankTimers) };
 
 static void
 siftup(int32 i)

@@ -82,10 +82,15 @@ for f in ('README.md', 'include/gort.h'):
     flat = re.sub(r'\n\s*\*?\s*', ' ', text)
     for m in re.finditer(r'(?:`|")fatal error: ([^`"]+?)(?:`|")', flat):
         msg = m.group(1).strip()
-        if '...' in msg or '<' in msg or msg.endswith(':'):
+        if '...' in msg or msg.endswith(':'):
             continue  # a pattern, not a message
         quoted += 1
-        if msg not in allstrings:
+        if '<' in msg:
+            # "<held> then <taking>": the code's format has a conversion there.
+            pat = re.sub(r'<[^>]+>', lambda _: r'%[a-z]+', re.escape(msg).replace(r'\<', '<').replace(r'\>', '>'))
+            if not re.search(pat, allstrings):
+                findings.append(f'{f}: quotes "fatal error: {msg}", which no runtime format prints')
+        elif msg not in allstrings:
             findings.append(f'{f}: quotes "fatal error: {msg}", which no runtime source prints')
 
 for x in findings:

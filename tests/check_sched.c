@@ -70,7 +70,7 @@ GORT_TEST(test_go_runs_each_once)
 
 // 100,000 goroutines alive at once, all parked on one semaphore.
 enum { NMANY = 100000 };
-static Sema gate;
+static Sema gate = { .lock = LOCK_INIT(LockRankSema) };
 static uint32_t started, finished;
 
 static void
@@ -571,7 +571,7 @@ GORT_TEST(test_stopped_registers_scannable)
 
 // ---- death tests ---------------------------------------------------------------------
 
-static Sema never;
+static Sema never = { .lock = LOCK_INIT(LockRankSema) };
 
 static void
 deadlock_body(void *arg)
@@ -626,6 +626,51 @@ stack_overflow_body(void *arg)
 	runtime_semacquire(&never);
 }
 
+#ifdef GORT_LOCKCHECK
+// The lock-order checker (-Dlockcheck=true): an inversion, a lock taken
+// twice by one thread (a self-deadlock without the checker) and a lock
+// with no rank are each fatal.
+static void
+lockinversion_body(void *arg)
+{
+	static Lock leaf = LOCK_INIT(LockRankLeaf);
+	static Lock outer = LOCK_INIT(LockRankSched);
+
+	(void)arg;
+	runtime_lock(&outer);	// in order: fine
+	runtime_lock(&leaf);
+	runtime_unlock(&leaf);
+	runtime_unlock(&outer);
+	runtime_lock(&leaf);
+	runtime_lock(&outer);
+}
+
+static void
+locktwice_body(void *arg)
+{
+	(void)arg;
+	runtime_lock(&runtime_mheap.lock);
+	gort_malloc(1<<20);	// a large object takes the heap lock
+}
+
+static void
+unranked_body(void *arg)
+{
+	static Lock l;
+
+	(void)arg;
+	runtime_lock(&l);
+}
+
+START_TEST(test_lock_order)
+{
+	expect_fatal(lockinversion_body, NULL, "lock order violation: leaf lock then sched.lock");
+	expect_fatal(locktwice_body, NULL, "lock order violation: mheap.lock then mheap.lock");
+	expect_fatal(unranked_body, NULL, "lock order violation: unranked lock");
+}
+END_TEST
+#endif
+
 START_TEST(test_deadlock)
 {
 	expect_fatal(deadlock_body, NULL, "all goroutines are asleep - deadlock!");
@@ -673,6 +718,9 @@ main(void)
 	tc = new_tcase("death");
 	tcase_add_test(tc, test_deadlock);
 	tcase_add_test(tc, test_stack_overflow);
+#ifdef GORT_LOCKCHECK
+	tcase_add_test(tc, test_lock_order);
+#endif
 	suite_add_tcase(s, tc);
 
 	return run_suite(s);

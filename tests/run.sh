@@ -1,8 +1,12 @@
 #!/bin/bash
 # The whole test suite, from a fresh machine: install what is missing,
-# build gort twice (plain, and under AddressSanitizer+UBSan), run every
-# Check suite in both, and end with one line "N passed, N failed"
-# (Check's test counts, both builds added up).
+# build gort three times (plain, under AddressSanitizer+UBSan, and the
+# debug configuration below), run every Check suite in each, and end with
+# one line "N passed, N failed" (Check's test counts, all builds added up).
+#
+# The third build is the debug configuration: clang (the compiler-
+# independence check), the lock-order checker and runtime_checking's
+# validators (-Dlockcheck=true -Dchecking=true).
 #
 # Then the API fuzzer (tests/fuzz/run.sh: clang, ASan, libFuzzer) for
 # FUZZ_SECONDS (60 by default; 600 with GORT_STRESS=1; 0 skips it); it
@@ -19,18 +23,20 @@ bash .ci/install-deps || { echo "0 passed, 1 failed"; exit 1; }
 stress=false
 [ "${GORT_STRESS:-0}" = 1 ] && stress=true
 
-configs=("build:" "build-asan:-Db_sanitize=address,undefined -Db_lundef=false")
+# dir:compiler:meson options
+configs=("build:gcc:"
+	"build-asan:gcc:-Db_sanitize=address,undefined -Db_lundef=false"
+	"build-check:clang:-Dlockcheck=true -Dchecking=true")
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 
 status=0
 for c in "${configs[@]}"; do
-	dir=${c%%:*}
-	opts=${c#*:}
-	echo "=== $dir ${opts:-(default)}"
+	IFS=: read -r dir compiler opts <<<"$c"
+	echo "=== $dir CC=$compiler ${opts:-(default)}"
 	if [ ! -d "$dir" ]; then
 		# shellcheck disable=SC2086
-		meson setup "$dir" $opts -Dstress=$stress >/dev/null || { echo "meson setup failed"; status=1; continue; }
+		CC=$compiler meson setup "$dir" $opts -Dstress=$stress >/dev/null || { echo "meson setup failed"; status=1; continue; }
 	else
 		meson configure "$dir" -Dstress=$stress >/dev/null
 	fi
