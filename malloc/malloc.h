@@ -436,9 +436,11 @@ void	MGetSizeClassInfo(int32 sizeclass, uintptr *size, int32 *npages, int32 *nob
 // The page heap, and the rest of the allocator's global state.
 // lock protects free/busy lists, the spans map, allspans and the heap
 // statistics in mstats; central[i] are protected by their own locks.
-// Lock order: an MCentral's lock is never held while taking the heap
-// lock (MCentral_Grow and MCentral_Free drop it first); speciallock and
-// specialLock are leaves.
+// Lock order (enum LockRank, sched/runtime.h): settype_lock, a span's
+// specialLock, an MCentral's lock, lock, speciallock, persistent.lock. The
+// rank would allow the heap lock under an MCentral's, but no path takes
+// it so: MCentral_Grow and MCentral_Free drop theirs first. speciallock
+// takes persistent.lock when its FixAllocs refill.
 struct MHeap
 {
 	Lock	lock;

@@ -17,8 +17,10 @@
 // freed by the last collection is reused first. Swept spans are kept at
 // the back of empty: the scan of empty can stop at the first swept span.
 //
-// Lock order: c->lock is dropped around MHeap_Alloc/MHeap_Free and around
-// MSpan_Sweep.
+// Lock order (enum LockRank): c->lock ranks below settype_lock and a
+// span's specialLock and above the heap's lock, but is dropped around
+// MHeap_Alloc/MHeap_Free and around MSpan_Sweep all the same, so that
+// the heap lock and sweeping never wait on a size class.
 
 #include "malloc.h"
 

@@ -1279,64 +1279,6 @@ runtime_gcount(void)
 	return n;
 }
 
-// ---- stop and start the world -------------------------------------------------------
-
-// A counting semaphore whose waiters park (Go's sema.goc, minimal).
-void
-runtime_semacquire(Sema *s)
-{
-	G *gp;
-
-	runtime_lock(&s->lock);
-	if(s->count > 0) {
-		s->count--;
-		runtime_unlock(&s->lock);
-		return;
-	}
-	gp = runtime_g();
-	gp->schedlink = nil;
-	if(s->tail)
-		s->tail->schedlink = gp;
-	else
-		s->head = gp;
-	s->tail = gp;
-	// semrelease hands the count straight to us.
-	runtime_parkunlock(&s->lock, "semacquire");
-}
-
-void
-runtime_semrelease(Sema *s)
-{
-	G *gp;
-
-	runtime_lock(&s->lock);
-	gp = s->head;
-	if(gp != nil) {
-		s->head = gp->schedlink;
-		if(s->head == nil)
-			s->tail = nil;
-		runtime_unlock(&s->lock);
-		runtime_ready(gp);
-		return;
-	}
-	s->count++;
-	runtime_unlock(&s->lock);
-}
-
-// Take s only if that needs no wait.
-bool
-runtime_semtryacquire(Sema *s)
-{
-	bool ok;
-
-	runtime_lock(&s->lock);
-	ok = s->count > 0;
-	if(ok)
-		s->count--;
-	runtime_unlock(&s->lock);
-	return ok;
-}
-
 // ---- fork ------------------------------------------------------------------------
 //
 // A goroutine may call fork() (to exec a program) while others allocate
@@ -1496,6 +1438,8 @@ forkchild(void)
 	runtime_forkchild = true;
 	runtime_setm(nil);	// every gort call now dies in runtime_badm
 }
+
+// ---- stop and start the world -------------------------------------------------------
 
 // Stop every other P. The caller holds worldsema and has set m->gcing.
 // Goroutines running C code are stopped by the suspension signal.

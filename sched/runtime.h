@@ -260,15 +260,15 @@ extern G**	runtime_allg;
 extern uintptr	runtime_allglen;
 extern Lock	runtime_allglock;
 
-// A counting semaphore whose waiters park (Go's semacquire on worldsema):
+// A counting semaphore whose waiters park (sema.c, Go's sema.goc):
 // a G waiting for it releases its P.
 typedef struct Sema Sema;
 struct Sema
 {
 	Lock	lock;
-	int32	count;
-	G*	head;
-	G*	tail;
+	int32	count;	// lock: units free
+	G*	head;	// lock: waiters, FIFO, linked through schedlink
+	G*	tail;	// lock
 };
 void	runtime_semacquire(Sema *s);
 void	runtime_semrelease(Sema *s);
