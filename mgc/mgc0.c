@@ -1745,41 +1745,40 @@ sweepsetup(void)
 	runtime_atomicstore(&h->sweepdone, 0);
 }
 
-// One collection, world stopped, on the calling goroutine's stack, below
-// gcsp (runtime_gc): none of its frames is scanned, so none of the
-// addresses it handles (the collector's work in progress, finalizable
-// blocks, dead blocks) is taken for a root. eagersweep: sweep in the
-// pause even in concurrent mode.
-static NOINLINE void
-gc(int64 t0, bool eagersweep)
+// What one collection's gctrace line reports.
+typedef struct GcTrace GcTrace;
+struct GcTrace
 {
-	M *mp;
-	G *gp;
-	int64 t1, t2, t3, t4, tsweep;
-	uint64 heap0, heap1, obj;
-	uint32 nspan, nbg, npause;
-	bool concurrent;
+	int64	t0;	// the collection began (before stopping the world)
+	int64	t1;	// the pause's sweep of what was left began
+	int64	t2;	// mark began
+	int64	t3;	// mark ended
+	int64	t4;	// the collection ended
+	int64	tsweep;	// sweeping after mark, in the pause
+	uint64	heap0;	// the live heap the previous collection left
+	uint32	nspan;	// spans in the sweep that just ended
+	uint32	nbg;	// of which bgsweep swept
+	uint32	npause;	// of which this pause swept
+};
 
-	mp = runtime_m();
-	work.tstart = t0;
-	memset(&gcstats, 0, sizeof gcstats);
-	if(work.markfor == nil) {
-		work.markfor = runtime_parforalloc(MaxGcproc);
-		work.sweepfor = runtime_parforalloc(MaxGcproc);
-	}
-	concurrent = concurrentsweep() && !eagersweep;
-
-	t1 = runtime_nanotime();
-
-	// Sweep what bgsweep and the lazy sweepers have not: mark needs
-	// every span swept (markroot checks).
-	nspan = sweep.nspan;
+// Step 1: sweep what bgsweep and the lazy sweepers have not: mark needs
+// every span swept (markroot checks).
+static void
+gcfinishsweep(GcTrace *tr)
+{
+	tr->nspan = sweep.nspan;
 	npausesweep = 0;
 	while(runtime_sweepone() != -1)
 		npausesweep++;
 	if(runtime_debug.gccheckmark || runtime_checking)
 		checkheaplocked(true);
+}
 
+// Step 2: mark, in parallel: the roots (parfor over markroot), then the
+// work buffers (scanblock) until every helper is out of work.
+static void
+gcmark(GcTrace *tr)
+{
 	work.nwait = 0;
 	work.ndone = 0;
 	work.nproc = markprocs(runtime_gcprocs());
@@ -1790,22 +1789,26 @@ gc(int64 t0, bool eagersweep)
 		runtime_helpgc(work.nproc);
 	}
 
-	t2 = runtime_nanotime();
+	tr->t2 = runtime_nanotime();
 	gchelperstart();
 	runtime_parfordo(work.markfor);
 	scanblock(nil, true);
-	t3 = runtime_nanotime();
-	bufferList[mp->helpgc].busy = 0;
+	tr->t3 = runtime_nanotime();
+	bufferList[runtime_m()->helpgc].busy = 0;
 	if(runtime_debug.gccheckmark)
 		gccheckmark();
+}
 
-	// Marking is over: start the next sweep. Helpers wait for
-	// sweepready, then sweep their share of sweepfor (nothing when the
-	// sweep is concurrent).
-	nbg = runtime_xchg(&nbgsweep, 0);
+// Step 3: start the next sweep. Helpers wait for sweepready, then sweep
+// their share of sweepfor: every span in the stop-the-world mode, none
+// when the sweep is concurrent.
+static void
+gcsweepstart(GcTrace *tr, bool concurrent)
+{
+	tr->nbg = runtime_xchg(&nbgsweep, 0);
 	// The live heap the last collection left, as next_gc says (for the
 	// trace), before this cycle's sweeping lowers next_gc.
-	heap0 = lastlive();
+	tr->heap0 = lastlive();
 	// The heap profile's generations move now, before anything of this
 	// cycle is swept, in both modes (mprof.c).
 	runtime_MProf_GC();
@@ -1817,61 +1820,101 @@ gc(int64 t0, bool eagersweep)
 	runtime_parfordo(work.sweepfor);
 	if(work.nproc > 1)
 		runtime_notesleep(&work.alldone);
-	tsweep = runtime_nanotime() - t3;
+	tr->tsweep = concurrent ? 0 : runtime_nanotime() - tr->t3;
+	tr->npause = npausesweep;
+}
 
-	if(concurrent) {
-		// next_gc with concurrent sweep: the live heap is not known
-		// yet. Assume everything is live; every sweep lowers next_gc
-		// by what it frees (lowernextgc), so that once all is swept
-		// next_gc is what the stop-the-world mode computes.
-		cachestats();
-		mstats.next_gc = heapgoal(mstats.heap_alloc);
-		runtime_lock(&gclock);
-		if(sweep.g == nil) {
-			sweep.g = runtime_newproc1(bgsweep, nil, true);
-		} else if(sweep.parked) {
-			sweep.parked = false;
-			gp = sweep.g;
-			runtime_ready(gp);
-		}
-		runtime_unlock(&gclock);
-		tsweep = 0;
-	} else {
+// Step 4: pacing (the next collection's goal), and with the concurrent
+// sweep, the background sweeper set going.
+static void
+gcpace(bool concurrent)
+{
+	G *gp;
+
+	if(!concurrent) {
 		runtime_atomicstore(&runtime_mheap.sweepdone, 1);
 		runtime_updatememstats();
 		mstats.next_gc = heapgoal(mstats.heap_alloc);
+		return;
 	}
-	npause = npausesweep;
+	// The live heap is not known yet. Assume everything is live; every
+	// sweep lowers next_gc by what it frees (lowernextgc), so that once
+	// all is swept next_gc is what the stop-the-world mode computes.
+	cachestats();
+	mstats.next_gc = heapgoal(mstats.heap_alloc);
+	runtime_lock(&gclock);
+	if(sweep.g == nil) {
+		sweep.g = runtime_newproc1(bgsweep, nil, true);
+	} else if(sweep.parked) {
+		sweep.parked = false;
+		gp = sweep.g;
+		runtime_ready(gp);
+	}
+	runtime_unlock(&gclock);
+}
+
+// Step 5: the pause's statistics, and the gctrace line.
+static void
+gcrecord(GcTrace *tr, bool concurrent)
+{
+	uint64 heap1, obj;
+
+	mstats.last_gc = tr->t4;
+	mstats.pause_ns[mstats.numgc%nelem(mstats.pause_ns)] = tr->t4 - tr->t0;
+	mstats.pause_total_ns += tr->t4 - tr->t0;
+	mstats.numgc++;
+	if(!runtime_debug.gctrace)
+		return;
+	if(concurrent)
+		runtime_updatememstats();	// the counts, unswept garbage included
+	heap1 = mstats.heap_alloc;
+	obj = mstats.nmalloc - mstats.nfree;
+	// The seed's line: mark + sweep in the pause + the rest, ms; spans in
+	// the sweep that just ended / swept by bgsweep / swept in this pause
+	// (the rest were swept lazily).
+	runtime_printf("gc%u(%u): %lld+%lld+%lld ms, %llu -> %llu MB, %llu (%llu-%llu) objects, %u/%u/%u sweeps,"
+		" %llu(%llu) handoff, %llu(%llu) steal, %llu/%llu/%llu yields\n",
+		mstats.numgc, work.nproc, (long long)((tr->t3-tr->t2)/1000000), (long long)((tr->t2-tr->t1+tr->tsweep)/1000000),
+		(long long)((tr->t1-tr->t0+tr->t4-tr->t3-tr->tsweep)/1000000),
+		(unsigned long long)(tr->heap0>>20), (unsigned long long)(heap1>>20),
+		(unsigned long long)obj, (unsigned long long)mstats.nmalloc, (unsigned long long)mstats.nfree,
+		concurrent ? tr->nspan : sweep.nspan, tr->nbg, tr->npause,
+		(unsigned long long)gcstats.nhandoff, (unsigned long long)gcstats.nhandoffcnt,
+		(unsigned long long)work.markfor->nsteal, (unsigned long long)work.markfor->nstealcnt,
+		(unsigned long long)(gcstats.nprocyield + work.markfor->nprocyield),
+		(unsigned long long)(gcstats.nosyield + work.markfor->nosyield),
+		(unsigned long long)(gcstats.nsleep + work.markfor->nsleep));
+}
+
+// One collection, world stopped, on the calling goroutine's stack, below
+// gcsp (runtime_gc): none of its frames is scanned, so none of the
+// addresses it handles (the collector's work in progress, finalizable
+// blocks, dead blocks) is taken for a root. eagersweep: sweep in the
+// pause even in concurrent mode. The steps are Go 1.3's gc(), named.
+static NOINLINE void
+gc(int64 t0, bool eagersweep)
+{
+	GcTrace tr;
+	bool concurrent;
+
+	tr.t0 = t0;
+	work.tstart = t0;
+	memset(&gcstats, 0, sizeof gcstats);
+	if(work.markfor == nil) {
+		work.markfor = runtime_parforalloc(MaxGcproc);
+		work.sweepfor = runtime_parforalloc(MaxGcproc);
+	}
+	concurrent = concurrentsweep() && !eagersweep;
+
+	tr.t1 = runtime_nanotime();
+	gcfinishsweep(&tr);
+	gcmark(&tr);
+	gcsweepstart(&tr, concurrent);
+	gcpace(concurrent);
 	if(runtime_debug.gccheckmark || runtime_checking)
 		checkheaplocked(!concurrent);
-
-	t4 = runtime_nanotime();
-	mstats.last_gc = t4;
-	mstats.pause_ns[mstats.numgc%nelem(mstats.pause_ns)] = t4 - t0;
-	mstats.pause_total_ns += t4 - t0;
-	mstats.numgc++;
-	if(runtime_debug.gctrace) {
-		if(concurrent)
-			runtime_updatememstats();	// the counts, unswept garbage included
-		heap1 = mstats.heap_alloc;
-		obj = mstats.nmalloc - mstats.nfree;
-		// The seed's line: mark + sweep in the pause + the rest, ms;
-		// spans in the sweep that just ended / swept by bgsweep / swept
-		// in this pause (the rest were swept lazily).
-		if(!concurrent)
-			nspan = sweep.nspan;
-		runtime_printf("gc%u(%u): %lld+%lld+%lld ms, %llu -> %llu MB, %llu (%llu-%llu) objects, %u/%u/%u sweeps,"
-			" %llu(%llu) handoff, %llu(%llu) steal, %llu/%llu/%llu yields\n",
-			mstats.numgc, work.nproc, (long long)((t3-t2)/1000000), (long long)((t2-t1+tsweep)/1000000),
-			(long long)((t1-t0+t4-t3-tsweep)/1000000), (unsigned long long)(heap0>>20), (unsigned long long)(heap1>>20),
-			(unsigned long long)obj, (unsigned long long)mstats.nmalloc, (unsigned long long)mstats.nfree,
-			nspan, nbg, npause,
-			(unsigned long long)gcstats.nhandoff, (unsigned long long)gcstats.nhandoffcnt,
-			(unsigned long long)work.markfor->nsteal, (unsigned long long)work.markfor->nstealcnt,
-			(unsigned long long)(gcstats.nprocyield + work.markfor->nprocyield),
-			(unsigned long long)(gcstats.nosyield + work.markfor->nosyield),
-			(unsigned long long)(gcstats.nsleep + work.markfor->nsleep));
-	}
+	tr.t4 = runtime_nanotime();
+	gcrecord(&tr, concurrent);
 }
 
 // runtime·gc(force): collect if the heap reached next_gc, or if forced
