@@ -1352,18 +1352,11 @@ semacquireinplace(Sema *s)
 	mp = runtime_m();
 	gp = mp->curg;
 	runtime_lock(&s->lock);
-	if(s->count > 0) {
-		s->count--;
+	if(!runtime_semqueue(s, gp)) {
 		runtime_unlock(&s->lock);
 		return;
 	}
 	mp->locks++;
-	gp->schedlink = nil;
-	if(s->tail)
-		s->tail->schedlink = gp;
-	else
-		s->head = gp;
-	s->tail = gp;
 	gp->waitreason = "semacquire";
 	p = releasep();
 	runtime_lock(&sched.lock);

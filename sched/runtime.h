@@ -271,6 +271,7 @@ struct Sema
 	G*	tail;	// lock
 };
 void	runtime_semacquire(Sema *s);
+bool	runtime_semqueue(Sema *s, G *gp);
 void	runtime_semrelease(Sema *s);
 bool	runtime_semtryacquire(Sema *s);
 extern Sema runtime_worldsema;

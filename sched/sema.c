@@ -21,25 +21,34 @@
 
 #include "runtime.h"
 
-void
-runtime_semacquire(Sema *s)
+// With s->lock held: take a unit if one is free (false: no wait), or
+// queue gp to wait for one (true); the caller then parks gp, and
+// semrelease hands it the unit. Also the fork handler's in-place
+// semacquire (proc.c).
+bool
+runtime_semqueue(Sema *s, G *gp)
 {
-	G *gp;
-
-	runtime_lock(&s->lock);
 	if(s->count > 0) {
 		s->count--;
-		runtime_unlock(&s->lock);
-		return;
+		return false;
 	}
-	gp = runtime_g();
 	gp->schedlink = nil;
 	if(s->tail)
 		s->tail->schedlink = gp;
 	else
 		s->head = gp;
 	s->tail = gp;
-	// semrelease hands the count straight to us.
+	return true;
+}
+
+void
+runtime_semacquire(Sema *s)
+{
+	runtime_lock(&s->lock);
+	if(!runtime_semqueue(s, runtime_g())) {
+		runtime_unlock(&s->lock);
+		return;
+	}
 	runtime_parkunlock(&s->lock, "semacquire");
 }
 
