@@ -13,13 +13,14 @@ MHeap	runtime_mheap GORT_NOSCAN;
 MStats	runtime_mstats GORT_NOSCAN;
 // The validators that are always compiled and cheap enough to leave on in
 // a debug build (checkfreed, markspan's clear-bits check, the heap check
-// after each collection); -Dchecking=true turns them on.
+// after each collection); -Dchecking=true turns them on. Immutable after
+// boot (a debug knob: tests clear it between collections).
 #ifdef GORT_CHECKING
 int32	runtime_checking = 1;
 #else
 int32	runtime_checking;
 #endif
-byte	runtime_zerobase[PtrSize] __attribute__((aligned(16)));
+byte	runtime_zerobase[PtrSize] __attribute__((aligned(16)));	// never written
 
 
 static void*	largealloc(uint32 flag, uintptr *sizep);
@@ -509,8 +510,16 @@ runtime_mlookup(void *v, byte **base, uintptr *size, MSpan **sp)
 	MSpan *s;
 
 	mp = runtime_m();
-	if(mp != nil && mp->mcache != nil)
-		mp->mcache->local_nlookup++;
+	if(mp != nil) {
+		// m->locks: gort_set_finalizer calls us with none held, and a
+		// G stopped by the signal between the load of mcache and the
+		// increment would finish it in its old P's cache, which by
+		// then another M may own.
+		mp->locks++;
+		if(mp->mcache != nil)
+			mp->mcache->local_nlookup++;
+		mp->locks--;
+	}
 
 	s = MHeap_LookupMaybe(&runtime_mheap, v);
 	if(sp)
@@ -718,8 +727,8 @@ MHeap_SysAlloc(MHeap *h, uintptr n)
 static struct
 {
 	Lock	lock;
-	byte*	pos;
-	byte*	end;
+	byte*	pos;	// lock
+	byte*	end;	// lock
 } persistent = { .lock = LOCK_INIT(LockRankPersistent) };
 
 enum

@@ -154,17 +154,19 @@ void*	runtime_SysReserve(void *v, uintptr nbytes);
 
 // FixAlloc is a free-list allocator for fixed-size objects, used for the
 // allocator's own records. Memory is not zeroed; the first word is
-// smashed by free and by reuse. The caller locks (usually the heap lock).
+// smashed by free and by reuse. The caller locks (usually the heap lock):
+// "the owner's lock" below is h->lock or h->speciallock, as MHeap says.
 struct FixAlloc
 {
-	uintptr	size;
-	void	(*first)(void *arg, byte *p);	// called the first time p is handed out
-	void*	arg;
-	MLink*	list;		// freed records
-	byte*	chunk;		// current chunk
-	uint32	nchunk;		// bytes left in it
-	uintptr	inuse;		// bytes handed out now
-	uint64*	stat;		// MStats field charged for chunks
+	uintptr	size;		// immutable after FixAlloc_Init
+	void	(*first)(void *arg, byte *p);	// called the first time p is handed out; immutable
+	void*	arg;		// immutable after FixAlloc_Init
+	MLink*	list;		// freed records; the owner's lock
+	byte*	chunk;		// current chunk; the owner's lock
+	uint32	nchunk;		// bytes left in it; the owner's lock
+	uintptr	inuse;		// bytes handed out now; the owner's lock (updatememstats
+				// reads it with the world stopped)
+	uint64*	stat;		// MStats field charged for chunks; immutable after init
 };
 
 void	FixAlloc_Init(FixAlloc *f, uintptr size, void (*first)(void*, byte*), void *arg, uint64 *stat);
@@ -175,7 +177,9 @@ void	FixAlloc_Free(FixAlloc *f, void *p);
 // into the public GortMemStats (same order and widths).
 struct MStats
 {
-	// General statistics (recomputed by updatememstats).
+	// General statistics (recomputed by updatememstats, world stopped;
+	// nlookup is summed by purgecachedstats instead: h->lock, or the
+	// world stopped).
 	uint64	alloc;		// bytes allocated and still in use
 	uint64	total_alloc;	// bytes allocated (even if freed)
 	uint64	sys;		// bytes obtained from system (sum of the *_sys below)
@@ -183,16 +187,22 @@ struct MStats
 	uint64	nmalloc;	// number of mallocs
 	uint64	nfree;		// number of frees
 
-	// Malloc heap. Protected by the heap lock.
-	uint64	heap_alloc;	// bytes allocated and still in use
-	uint64	heap_sys;	// bytes obtained from system
+	// Malloc heap. Under the heap lock, except as noted.
+	uint64	heap_alloc;	// bytes allocated and still in use; h->lock or world
+				// stopped (purgecachedstats, updatememstats); mallocgc
+				// and runtime_gc read it racily: benign, a stale value
+				// starts a GC a little early or late
+	uint64	heap_sys;	// bytes obtained from system; atomic (Sys* xadd64)
 	uint64	heap_idle;	// bytes in idle spans
 	uint64	heap_inuse;	// bytes in non-idle spans
 	uint64	heap_released;	// bytes released to the OS
-	uint64	heap_objects;	// total number of allocated objects
+	uint64	heap_objects;	// total number of allocated objects; h->lock, or world
+				// stopped (updatememstats)
 
-	// Low-level fixed-size structures. Updated atomically (SysAlloc,
-	// persistentalloc) or under their FixAlloc's lock.
+	// Low-level fixed-size structures. stacks_inuse and the *_sys are
+	// updated atomically (SysAlloc, persistentalloc, stackalloc);
+	// mspan_inuse and mcache_inuse are copied from their FixAllocs by
+	// updatememstats, with the world stopped.
 	uint64	stacks_inuse;	// goroutine stacks in use
 	uint64	stacks_sys;
 	uint64	mspan_inuse;	// MSpan records
@@ -218,9 +228,9 @@ struct MStats
 	// count before PageShift became 13), so only the first 61 are
 	// copied out, exactly as Go's sizeof_C_MStats arranges.
 	struct {
-		uint32 size;
-		uint64 nmalloc;
-		uint64 nfree;
+		uint32 size;	// immutable after InitSizes
+		uint64 nmalloc;	// world stopped (updatememstats)
+		uint64 nfree;	// world stopped (updatememstats)
 	} by_size[NumSizeClasses];
 };
 
@@ -241,7 +251,11 @@ void	runtime_InitSizes(void);
 
 // Per-P cache of small objects (Go 1.3's p->mcache). Only its owner touches it,
 // so no lock; the local_* statistics are folded into MStats under the
-// heap lock (purgecachedstats) or with the world stopped.
+// heap lock (purgecachedstats) or with the world stopped. Every field of
+// an MCache and its MCacheLists: the M whose mcache it is, with m->locks
+// or m->mallocing held (so that it keeps its P); or, with the world
+// stopped, a GC thread (clearpools, cachestats, flushallmcaches, a
+// helper's lent cache).
 typedef struct MCacheList MCacheList;
 struct MCacheList
 {
@@ -262,7 +276,8 @@ struct MCache
 	uintptr	tinysize;		// bytes left in it
 	// The rest is not touched on every malloc.
 	MCacheList list[NumSizeClasses];
-	// Local statistics, flushed under the heap lock.
+	// Local statistics, folded into MStats by purgecachedstats (heap
+	// lock, or the world stopped).
 	uintptr	local_nlookup;		// pointer lookups
 	uintptr	local_largefree;	// bytes freed for large objects
 	uintptr	local_nlargefree;	// frees of large objects
@@ -281,6 +296,12 @@ void	MCache_ReleaseAll(MCache *c);
 //	MTypes_Bytes:  at most seven types: data points to
 //	               struct { uintptr type[8]; byte index[nblocks]; }
 //	               (type[0] is 0), block i has type[index[i]].
+// compression and data of a small span in use change under settype_lock
+// (release stores); settypefast reads them lock-free (acquire loads) and
+// cleartype checks them again under the lock (malloc.c). They are reset
+// under h->lock while the span is not in use, and a large span's are set
+// by its allocating thread. The collector reads them with the world
+// stopped, a sweeper in the span it owns.
 enum
 {
 	MTypes_Empty = 0,
@@ -306,9 +327,11 @@ enum
 
 struct Special
 {
-	Special*	next;	// in the span's list
-	uint16		offset;	// of the object from the span start
-	byte		kind;	// KindSpecial*
+	Special*	next;	// in the span's list: MSpan.specialLock, or the
+				// span's sweeper (sweepgen sg−1)
+	uint16		offset;	// of the object from the span start; immutable once
+				// linked (addspecial)
+	byte		kind;	// KindSpecial*; immutable once linked
 };
 
 // The object has a finalizer. (Go also keeps the return size and the
@@ -317,7 +340,7 @@ typedef struct SpecialFinalizer SpecialFinalizer;
 struct SpecialFinalizer
 {
 	Special	special;
-	void	(*fn)(void*);
+	void	(*fn)(void*);	// immutable after creation
 };
 
 // The object is being heap-profiled (mprof).
@@ -325,7 +348,7 @@ typedef struct SpecialProfile SpecialProfile;
 struct SpecialProfile
 {
 	Special	special;
-	Bucket*	b;
+	Bucket*	b;		// immutable after creation
 };
 
 // MSpan is a run of pages.
@@ -339,35 +362,55 @@ enum
 
 // An MSpan is on exactly one list at a time: a heap free[] list, a heap
 // busy[] list (large objects) or its MCentral's nonempty/empty list;
-// next and prev are both nil when it is on none. Lists, state, npages and
-// start are protected by the heap lock (free/large spans) or by the
-// MCentral's lock (small-object spans); freelist and ref by the MCentral's
-// lock once the span is in an MCentral. specials by specialLock.
+// next and prev are both nil when it is on none. The list links are
+// protected by the lock of the list it is on: the heap's or the
+// MCentral's. state, npages and start are written under the heap lock
+// (and do not change while the span is in use); freelist and ref are
+// under the MCentral's lock once the span is in an MCentral. specials are
+// under specialLock. The span's sweeper (the thread that moved sweepgen
+// to sg−1) also uses freelist, ref and specials without those locks:
+// every other user of them sweeps the span first (MSpan_EnsureSwept, or
+// the lists' own sweeps), and a cache holds no block of an unswept span.
 struct MSpan
 {
-	MSpan*	next;		// in a span list
-	MSpan*	prev;		// in a span list
-	PageID	start;		// first page
-	uintptr	npages;		// number of pages
-	MLink*	freelist;	// free objects
+	MSpan*	next;		// in a span list; h->lock or c->lock (the list's)
+	MSpan*	prev;		// in a span list; as next
+	PageID	start;		// first page; h->lock, fixed while MSpanInUse
+	uintptr	npages;		// number of pages; as start
+	MLink*	freelist;	// free objects; c->lock, or the span's sweeper without
+				// it; unpublished while MCentral_Grow carves it
 	// Sweep generation (concurrent sweep, mgc0.c):
 	//	sweepgen == h->sweepgen - 2: the span needs sweeping
 	//	sweepgen == h->sweepgen - 1: the span is being swept
 	//	sweepgen == h->sweepgen:     the span is swept and ready to use
 	// h->sweepgen grows by 2 after every GC. Claimed only by CAS,
-	// published by atomic store.
+	// published by atomic store, with one racy exception: trysweep
+	// (mgc0.c) stamps a span not in use with a plain store after an
+	// unlocked look at its state, which may race with MHeap_AllocLocked's
+	// atomic store; benign, both store the same value (h->sweepgen).
+	// Plain reads before a CAS are only hints.
 	uint32	sweepgen;
-	uint16	ref;		// objects handed out (to caches or users)
-	uint8	sizeclass;	// 0 for a large object
-	uint8	state;		// MSpanInUse etc.
-	uintptr	elemsize;	// class size, or npages<<PageShift if large
-	uint32	divmul;		// ceil(2^32/elemsize) for a small span, 0 if large (MSpan_ObjIndex)
-	int64	unusedsince;	// when it became free (nanotime), for the scavenger
-	uintptr	npreleased;	// pages released to the OS
-	byte*	limit;		// end of data in the span
-	MTypes	types;		// types of the allocated objects
-	Lock	specialLock;	// guards specials
-	Special* specials;	// special records, sorted by offset then kind
+	uint16	ref;		// objects handed out (to caches or users); c->lock.
+				// The span's sweeper reads it without (MCentral_FreeSpan
+				// checks it again under c->lock)
+	uint8	sizeclass;	// 0 for a large object; set under h->lock when the span
+				// is allocated, fixed while it is in use
+	uint8	state;		// MSpanInUse etc.; h->lock. MHeap_LookupMaybe and trysweep
+				// read it racily: benign (a block's owner sees its span
+				// in use; a span not in use is only stamped)
+	uintptr	elemsize;	// class size, or npages<<PageShift if large; as sizeclass
+	uint32	divmul;		// ceil(2^32/elemsize) for a small span, 0 if large
+				// (MSpan_ObjIndex); as sizeclass
+	int64	unusedsince;	// when it became free (nanotime), for the scavenger; h->lock
+	uintptr	npreleased;	// pages released to the OS; h->lock
+	byte*	limit;		// end of data in the span; set by the allocating thread
+				// before it hands blocks out (largealloc, MCentral_Grow)
+	MTypes	types;		// types of the allocated objects (see MTypes)
+	Lock	specialLock;	// guards specials (with the sweeper's exception above)
+	Special* specials;	// special records, sorted by offset then kind;
+				// specialLock, or the span's sweeper. The collector reads
+				// it with the world stopped; free peeks without the lock
+				// (benign: the freed block's own records came first)
 };
 
 void	MSpan_Init(MSpan *span, PageID start, uintptr npages);
@@ -417,14 +460,14 @@ void	MSpanList_Remove(MSpan *span);	// from whatever list it is on
 //	nonempty: spans with at least one free object
 //	empty:    spans with none, or handed whole to an MCache; swept
 //	          spans are kept at the back (InsertBack), unswept at the front
-// Everything is protected by lock.
+// Everything is protected by lock, but sizeclass, fixed by MCentral_Init.
 struct MCentral
 {
 	Lock	lock;
-	int32	sizeclass;
-	MSpan	nonempty;
-	MSpan	empty;
-	int32	nfree;		// free objects on the nonempty spans
+	int32	sizeclass;	// immutable after MCentral_Init
+	MSpan	nonempty;	// lock
+	MSpan	empty;		// lock
+	int32	nfree;		// free objects on the nonempty spans; lock
 };
 
 void	MCentral_Init(MCentral *c, int32 sizeclass);
@@ -434,8 +477,9 @@ bool	MCentral_FreeSpan(MCentral *c, MSpan *s, int32 n, MLink *start, MLink *end)
 void	MGetSizeClassInfo(int32 sizeclass, uintptr *size, int32 *npages, int32 *nobj);
 
 // The page heap, and the rest of the allocator's global state.
-// lock protects free/busy lists, the spans map, allspans and the heap
-// statistics in mstats; central[i] are protected by their own locks.
+// lock protects free/busy lists, the spans map, allspans and most of the
+// heap statistics in mstats (see MStats); central[i] are protected by
+// their own locks. Each field says its rule.
 // Lock order (enum LockRank, sched/runtime.h): settype_lock, a span's
 // specialLock, an MCentral's lock, lock, speciallock, persistent.lock. The
 // rank would allow the heap lock under an MCentral's, but no path takes
@@ -444,26 +488,39 @@ void	MGetSizeClassInfo(int32 sizeclass, uintptr *size, int32 *npages, int32 *nob
 struct MHeap
 {
 	Lock	lock;
+	// The span lists: lock.
 	MSpan	free[MaxMHeapList];	// free spans of a given page count
 	MSpan	freelarge;		// free spans of >= MaxMHeapList pages
 	MSpan	busy[MaxMHeapList];	// in-use large-object spans by page count (swept at the back)
 	MSpan	busylarge;		// in-use large-object spans of >= MaxMHeapList pages
+	// allspans, nspan and nspancap: lock; read with the world stopped.
 	MSpan**	allspans;		// every MSpan record ever made
-	MSpan**	sweepspans;		// the allspans snapshot the sweeper walks; RecordSpan must not free it
+	// The allspans snapshot the sweeper walks; RecordSpan must not free
+	// it. Written with the world stopped (sweepsetup), read under lock.
+	MSpan**	sweepspans;
 	uint32	nspan;
 	uint32	nspancap;
-	uint32	sweepgen;		// see MSpan
-	uint32	sweepdone;		// all spans are swept
+	// sweepgen (see MSpan) is written only with the world stopped
+	// (sweepsetup), and read atomically or under m->locks. sweepdone (all
+	// spans are swept) is atomic; MHeap_AllocLocked reads it plainly:
+	// racy, benign (a stale 0 costs one useless reclaim).
+	uint32	sweepgen;
+	uint32	sweepdone;
 
 	// Page → span map over the whole reservation, committed lazily.
+	// The pointer is fixed by mallocinit; entries are written under lock,
+	// and read without it for in-use spans (fixed until the span is freed).
 	MSpan**	spans;
-	uintptr	spans_mapped;
+	uintptr	spans_mapped;		// lock
 
 	// Address range of the heap. The bitmap grows down from arena_start.
+	// bitmap, arena_start and arena_end are fixed by mallocinit.
 	byte*	bitmap;
-	uintptr	bitmap_mapped;
+	uintptr	bitmap_mapped;		// lock
 	byte*	arena_start;
-	byte*	arena_used;
+	byte*	arena_used;		// lock to grow; read racily (LookupMaybe, markfreed...):
+					// benign, it only grows, and a block reached its
+					// holder after the growth that made it
 	byte*	arena_end;
 
 	// Central free lists, each on its own cache line(s).
@@ -478,7 +535,7 @@ struct MHeap
 	FixAlloc specialprofilealloc;	// SpecialProfile records (speciallock)
 	Lock	speciallock;
 
-	// Malloc statistics (heap lock).
+	// Malloc statistics: lock, or the world stopped (purgecachedstats).
 	uint64	largefree;		// bytes freed for large objects
 	uint64	nlargefree;		// frees of large objects
 	uint64	nsmallfree[NumSizeClasses];	// frees of small objects

@@ -283,23 +283,27 @@ struct Workbuf
 
 static struct
 {
-	uint64	full;	// lock-free list of full blocks
-	uint64	empty;	// lock-free list of empty blocks
+	uint64	full;	// lock-free list of full blocks (atomic: lfstack)
+	uint64	empty;	// lock-free list of empty blocks (atomic: lfstack)
 	byte	pad0[CacheLineSize];	// prevents false-sharing between full/empty and nproc/nwait
-	uint32	nproc;
-	int64	tstart;
-	uint32	nwait;
-	uint32	ndone;
-	Note	alldone;
+	uint32	nproc;	// set by gcmark before the helpers start (world stopped);
+			// read-only for the rest of the collection
+	int64	tstart;	// gc's thread only
+	uint32	nwait;	// atomic; enqueue and maybehandoff read it plainly: racy,
+			// benign (a hand-off hint)
+	uint32	ndone;	// atomic (reset by gcmark before the helpers start)
+	Note	alldone;	// a Note
+	// Allocated once by gc (world stopped); the pointers are immutable.
 	ParFor*	markfor;
 	ParFor*	sweepfor;	// the parent commit's sweep in the pause
-	uint32	sweepready;	// sweepfor is set up and sweepgen advanced
+	uint32	sweepready;	// sweepfor is set up and sweepgen advanced; atomic
 
 	Lock	lock;
-	byte*	chunk;
-	uintptr	nchunk;
+	byte*	chunk;	// lock
+	uintptr	nchunk;	// lock
 } work __attribute__((aligned(8))) GORT_NOSCAN = { .lock = LOCK_INIT(LockRankWork) };
 
+// Atomic (the GC threads add to them); reset and read by gc in the pause.
 static struct
 {
 	uint64	nhandoff;
@@ -309,8 +313,14 @@ static struct
 	uint64	nsleep;
 } gcstats;
 
-static int32	gcpercent = -2;	// GOGC; −2 until first read
-static uint32	npausesweep;	// spans swept in this pause
+// GOGC; −2 until first read. Written under gclock; read without it by
+// runtime_gc and by the sweepers (lowernextgc): racy, benign (an int32; a
+// stale value skews one pacing decision). heapgoal and lastlive read it
+// with the world stopped.
+static int32	gcpercent = -2;
+// Spans swept in this pause: world stopped; gc's thread, then the GC
+// threads atomically (sweepspan).
+static uint32	npausesweep;
 static Lock	gclock = LOCK_INIT(LockRankGc);
 
 // Get an empty work buffer off the work.empty list (pushing b, if any,
@@ -546,9 +556,9 @@ struct Scanbuf
 typedef struct BufferList BufferList;
 struct BufferList
 {
-	PtrTarget	ptrtarget[IntermediateBufferCapacity];
-	Obj		obj[IntermediateBufferCapacity];
-	uint32		busy;
+	PtrTarget	ptrtarget[IntermediateBufferCapacity];	// the GC thread whose
+	Obj		obj[IntermediateBufferCapacity];	// m->helpgc indexes it
+	uint32		busy;	// claimed by atomic xchg; the owner clears it
 	byte		pad[CacheLineSize];
 };
 // Not a root: stale entries must not keep objects alive.
@@ -808,6 +818,7 @@ static void	lowernextgc(uint64 freed);
 static uint32	markprocs(uint32 n);
 
 // The calling goroutine's own stack top and the sp where it entered gc.
+// Set by runtime_gc around gc(), with the world stopped.
 static G*	gcg;
 static uintptr	gcsp;
 
@@ -927,7 +938,8 @@ gchelperstart(void)
 }
 
 // The collector's helper on an idle M woken by helpgc. Tests of the
-// scheduler may install a hook instead.
+// scheduler may install a hook instead. Test hooks: tests set them while
+// no collection runs.
 void	(*runtime_gchelper_testhook)(void);
 
 void	(*runtime_gchelper_donehook)(uint32 ndone, uint32 nproc);
@@ -1023,7 +1035,8 @@ static struct
 	uint64		nblock;		// blocks reached
 } checkmark;
 
-// Tests: runs between the two marks (to unmark a live object).
+// Tests: runs between the two marks (to unmark a live object). Tests set
+// it while no collection runs.
 void	(*runtime_checkmark_testhook)(void);
 
 static void
@@ -1432,13 +1445,13 @@ MSpan_Sweep(MSpan *s)
 // spanidx is atomic.
 static struct
 {
-	G*	g;
-	bool	parked;
+	G*	g;		// gclock
+	bool	parked;		// gclock
 
-	MSpan**	spans;		// the snapshot
-	uint32	nspan;
-	uint32	spancap;	// gort: its allocated length, for SysFree
-	uint32	spanidx;	// next index to claim (atomic)
+	MSpan**	spans;		// the snapshot; world stopped (sweepsetup), then read-only
+	uint32	nspan;		// as spans
+	uint32	spancap;	// gort: its allocated length, for SysFree; as spans
+	uint32	spanidx;	// next index to claim (atomic; reset with the world stopped)
 } sweep;
 
 static uint32	nbgsweep;	// spans swept by bgsweep since the last gc (atomic)
@@ -1992,18 +2005,21 @@ runtime_gc(int32 force)
 typedef struct Finalizer Finalizer;
 struct Finalizer
 {
-	void	(*fn)(void*);
+	void	(*fn)(void*);	// as FinBlock.fin
 	void*	arg;
 };
 
+// A FinBlock's entries (cnt, fin) are under finlock while it is on finq,
+// fing's alone once it has taken the batch, and read by markfinq with the
+// world stopped.
 typedef struct FinBlock FinBlock;
 struct FinBlock
 {
-	FinBlock*	alllink;
-	FinBlock*	next;
-	int32	cnt;
-	int32	cap;
-	Finalizer fin[1];
+	FinBlock*	alllink;	// set under finlock at creation; immutable
+	FinBlock*	next;		// finlock; fing's alone while it runs its batch
+	int32	cnt;			// see above
+	int32	cap;			// immutable after creation
+	Finalizer fin[1];		// see above
 };
 
 enum

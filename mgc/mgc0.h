@@ -66,16 +66,20 @@ LFNode*	runtime_lfstackpop(uint64 *head);
 // Parallel for (parfor.c): iterations [0, cnt) split evenly over nthr
 // threads; a thread that runs out steals half of a random victim's
 // remaining range. The collector runs markroot and (in the parent
-// commit's design) sweepspan with it.
+// commit's design) sweepspan with it. parforalloc fixes nthrmax and thr;
+// parforsetup sets the rest before the threads start (the collector
+// wakes its helpers, or sets work.sweepready, after it); then done and
+// thrseq are atomic, and the stats are summed atomically as each thread
+// leaves parfordo.
 typedef struct ParFor ParFor;
 typedef struct ParForThread ParForThread;
 struct ParFor
 {
 	void	(*body)(ParFor*, uint32);	// executed for each element
-	uint32	done;			// number of idle threads
+	uint32	done;			// number of idle threads; atomic
 	uint32	nthr;			// total number of threads
 	uint32	nthrmax;		// maximum number of threads
-	uint32	thrseq;			// thread id sequencer
+	uint32	thrseq;			// thread id sequencer; atomic
 	uint32	cnt;			// iteration space [0, cnt)
 	void*	ctx;			// arbitrary user context
 	bool	wait;			// if true, wait while all threads finish processing,

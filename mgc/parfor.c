@@ -18,9 +18,11 @@
 
 struct ParForThread
 {
-	// the thread's iteration space [32lsb, 32msb)
+	// the thread's iteration space [32lsb, 32msb): atomic (the owner's
+	// xadd, thieves' CAS); plain writes by parforsetup before the
+	// threads start
 	uint64	pos;
-	// stats
+	// stats: the thread with this tid only
 	uint64	nsteal;
 	uint64	nstealcnt;
 	uint64	nprocyield;

@@ -40,9 +40,9 @@ struct Root
 };
 
 static Lock	rootslock = LOCK_INIT(LockRankRoots);
-static Root*	roots;
-static uint32	nroots;
-static uintptr	rootscap;
+static Root*	roots;		// rootslock
+static uint32	nroots;		// rootslock
+static uintptr	rootscap;	// rootslock
 
 // The bounds of gort's own no-scan section (static linking); the linker
 // defines these for a section whose name is a C identifier.
@@ -158,6 +158,7 @@ addseg(byte *p, uintptr n, void *arg)
 }
 
 static uintptr	selfbase = ~(uintptr)0;	// load address of gort's object, found at boot
+					// (runtime_rootsinit); immutable after
 
 // At boot, before any goroutine exists: where gort's own code is loaded.
 void
@@ -194,7 +195,8 @@ runtime_snapshotroots(void)
 static bool
 mapped(byte *p, uintptr n)
 {
-	static byte vec[4096];	// one byte a page: 16 MB a call
+	static byte vec[4096];	// one byte a page: 16 MB a call. World stopped: one GC
+				// thread at a time (markroot's RootData, gccheckmark)
 	uintptr lo, hi, k;
 
 	lo = (uintptr)p & ~(uintptr)4095;

@@ -50,11 +50,13 @@ static Lock proflock = LOCK_INIT(LockRankProf);
 enum { MProf };	// profile types (Go also has BProf, the block profile)
 
 // Per-call-stack profiling information. Lookup by hashing (stack, size)
-// into a linked-list hash table. Protected by proflock.
+// into a linked-list hash table. Protected by proflock: the links and the
+// counters; typ, hash, size, nstk and stk are immutable once stkbucket
+// has made the bucket.
 struct Bucket
 {
-	Bucket*	next;		// next in hash list
-	Bucket*	allnext;	// next in the list of all mbuckets
+	Bucket*	next;		// next in hash list; proflock
+	Bucket*	allnext;	// next in the list of all mbuckets; proflock
 	int32	typ;
 	// The three generations (see the top of the file).
 	uintptr	allocs;
@@ -84,10 +86,13 @@ enum
 	MaxStack = 32,
 };
 
-static Bucket	**buckhash;
-static Bucket	*mbuckets;	// memory profile buckets
+static Bucket	**buckhash;	// proflock
+static Bucket	*mbuckets;	// memory profile buckets; proflock
 
 // runtime.MemProfileRate: Go's default, one sample per 512 KB allocated.
+// Written atomically (gort_set_mem_profile_rate); mallocgc and
+// allocmcache read it plainly: racy, benign (a stale rate moves one
+// sample point).
 int32	runtime_MemProfileRate = 512*1024;
 
 // Return the bucket for (size, stk[0:nstk]), allocating a new one if
@@ -257,7 +262,8 @@ unwindone(struct _Unwind_Context *ctx, void *arg)
 }
 
 // 0 frame pointers, 1 libgcc's unwinder (GORT_UNWIND=eh, read at boot by
-// runtime_parsedebugvars; benchmarks set it directly).
+// runtime_parsedebugvars; benchmarks set it directly). Immutable after
+// boot but for the benchmarks: see runtime.h.
 int32	runtime_unwindmode;
 
 __attribute__((noinline)) static int32
@@ -391,6 +397,7 @@ runtime_MProf_Free(Bucket *b, void *p, uintptr size, bool freed)
 
 // The last non-zero rate: what the samples were taken at when profiling
 // is off now (the profile header must not say 0, which pprof divides by).
+// Atomic.
 static int32	lastrate = 512*1024;
 
 // runtime.MemProfileRate = rate (< 0 is 0). Returns the previous rate.

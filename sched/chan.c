@@ -6,7 +6,9 @@
 //
 // An Hchan lives in the GC heap, followed by its buffer of dataqsiz
 // elements; it is scanned conservatively, since elements may hold
-// pointers. Everything in it is protected by its lock.
+// pointers. Everything in it is protected by its lock, except what is
+// fixed by makechan (dataqsiz, elemsize), and gort_chan_len's read of
+// qcount without it (racy, benign: a snapshot, as len(ch) is).
 //
 // Unbuffered (synchronous) channels hand the value over directly: a
 // sender that finds a waiting receiver copies into the receiver's
@@ -30,29 +32,34 @@
 typedef struct WaitQ	WaitQ;
 typedef struct SudoG	SudoG;
 
+// A waiter, on its own stack.
 struct SudoG
 {
-	G*	g;
-	SudoG*	link;
-	byte*	elem;		// data element (synchronous channels), or nil
+	G*	g;		// set by the waiter before it queues (c->lock); fixed while queued
+	SudoG*	link;		// c->lock
+	byte*	elem;		// data element (synchronous channels), or nil; as g.
+				// The waker copies through it after dequeuing the
+				// SudoG, before runtime_ready
 };
 
 struct WaitQ
 {
-	SudoG*	first;
-	SudoG*	last;
+	SudoG*	first;		// c->lock
+	SudoG*	last;		// c->lock
 };
 
 struct GortChan
 {
-	uintptr	qcount;		// total data in the queue
-	uintptr	dataqsiz;	// size of the circular queue
-	uint16	elemsize;
-	bool	closed;
-	uintptr	sendx;		// send index
-	uintptr	recvx;		// receive index
-	WaitQ	recvq;		// list of recv waiters
-	WaitQ	sendq;		// list of send waiters
+	uintptr	qcount;		// total data in the queue; lock. gort_chan_len reads
+				// it without: racy (relaxed load vs plain stores),
+				// benign, a snapshot as len(ch) is
+	uintptr	dataqsiz;	// size of the circular queue; immutable after makechan
+	uint16	elemsize;	// immutable after makechan
+	bool	closed;		// lock
+	uintptr	sendx;		// send index; lock
+	uintptr	recvx;		// receive index; lock
+	WaitQ	recvq;		// list of recv waiters; lock
+	WaitQ	sendq;		// list of send waiters; lock
 	Lock	lock;
 };
 typedef struct GortChan Hchan;

@@ -77,9 +77,10 @@ enum
 };
 
 // The scheduler's global state. Protected by lock, except the atomics
-// noted and runqsize, which schedule, findrunnable, handoffp and sysmon
-// read without it as Go does (racy but benign: a stale value only delays
-// or wastes one look at the global queue, taken again under lock).
+// noted and gfree (gflock). pidle, runqsize and stopwait are also read
+// without it, as noted: runqsize by schedule, findrunnable, handoffp and
+// sysmon, as Go does (racy but benign: a stale value only delays or
+// wastes one look at the global queue, taken again under lock).
 typedef struct Sched Sched;
 struct Sched
 {
@@ -87,48 +88,56 @@ struct Sched
 
 	uint64	goidgen;	// atomic
 
-	M*	midle;		// idle Ms waiting for work
-	int32	nmidle;		// number of idle Ms waiting for work
-	int32	nmidlelocked;	// number of locked Ms waiting for work
-	int32	mcount;		// number of Ms that have been created
-	int32	maxmcount;	// maximum number of Ms allowed (or die)
+	M*	midle;		// idle Ms waiting for work; lock
+	int32	nmidle;		// number of idle Ms waiting for work; lock
+	int32	nmidlelocked;	// number of locked Ms waiting for work; lock
+	int32	mcount;		// number of Ms that have been created; lock (newosproc's
+				// error message reads it racily: diagnostic only)
+	int32	maxmcount;	// maximum number of Ms allowed (or die); immutable
+				// after schedinit
 
-	P*	pidle;		// idle Ps
+	P*	pidle;		// idle Ps; lock. exitsyscallfast peeks without it: racy,
+				// benign (pidleget checks again under lock)
 	uint32	npidle;		// atomic
 	uint32	nmspinning;	// atomic
 
-	// Global runnable queue.
+	// Global runnable queue; lock.
 	G*	runqhead;
 	G*	runqtail;
-	int32	runqsize;
+	int32	runqsize;	// lock; racy reads (see above)
 
 	// Global cache of dead Gs.
 	Lock	gflock;
-	G*	gfree;
+	G*	gfree;		// gflock; gfget peeks without it: racy, benign (it
+				// checks again under gflock)
 
-	uint32	gcwaiting;	// gc is waiting to run (atomic)
-	int32	stopwait;
-	Note	stopnote;
+	uint32	gcwaiting;	// gc is waiting to run: atomic; written under lock (so
+				// reads under lock may be plain)
+	int32	stopwait;	// lock; exitsyscallfast peeks without it: racy, benign
+				// (no P goes idle during a stop: its pidleget fails)
+	Note	stopnote;	// a Note; woken under lock
 };
 
 static Sched sched GORT_NOSCAN = {
 	.lock = LOCK_INIT(LockRankSched),
 	.gflock = LOCK_INIT(LockRankGfree),
 };
-M	runtime_m0;
-M*	runtime_allm;
+M	runtime_m0;		// an M (see struct M); newm sets it up in gort_main
+M*	runtime_allm;		// appended under allmlock; atomic store, so a walker may
+				// read it without the lock
 Lock	runtime_allmlock = LOCK_INIT(LockRankAllm);
-P*	runtime_allp[MaxGomaxprocs+1] GORT_NOSCAN;
+P*	runtime_allp[MaxGomaxprocs+1] GORT_NOSCAN;	// see runtime.h
 G**	runtime_allg;
 uintptr	runtime_allglen;
-static uintptr allgcap;
+static uintptr allgcap;		// allglock
 Lock	runtime_allglock = LOCK_INIT(LockRankAllg);
 Sema	runtime_worldsema = { .lock = LOCK_INIT(LockRankSema), .count = 1 };
-static int32 newprocs;		// GOMAXPROCS to apply at the next starttheworld
-static uintptr stacksize = StackDefault;
-static Note maindone;
+static int32 newprocs;		// GOMAXPROCS to apply at the next starttheworld;
+				// world stopped (gort_gomaxprocs, starttheworld)
+static uintptr stacksize = StackDefault;	// immutable after schedinit
+static Note maindone;		// a Note
 static uint32 mainexited;	// no deadlock reports once main has returned (atomic)
-static int32 nmnext;
+static int32 nmnext;		// sched.lock
 
 // Ms whose threads the template thread is to create (newm).
 static struct
@@ -290,6 +299,7 @@ runtime_g(void)
 // ---- boot --------------------------------------------------------------------------
 
 // The main goroutine: run the user's function, then let gort_main return.
+// Set by gort_main before the main G is queued; immutable.
 static void (*mainfn)(void*);
 static void *mainarg;
 
@@ -680,7 +690,7 @@ gcstopm(void)
 	P *p;
 
 	mp = runtime_m();
-	if(!sched.gcwaiting)
+	if(!runtime_atomicload(&sched.gcwaiting))
 		runtime_throw("gcstopm: not waiting for gc");
 	if(mp->spinning) {
 		mp->spinning = false;
@@ -733,7 +743,7 @@ findrunnable(void)
 
 	mp = runtime_m();
 top:
-	if(sched.gcwaiting) {
+	if(runtime_atomicload(&sched.gcwaiting)) {
 		gcstopm();
 		goto top;
 	}
@@ -761,7 +771,7 @@ top:
 	}
 	// random steal from other Ps
 	for(i = 0; i < 2*runtime_gomaxprocs; i++) {
-		if(sched.gcwaiting)
+		if(runtime_atomicload(&sched.gcwaiting))
 			goto top;
 		p = runtime_allp[runtime_fastrand1()%runtime_gomaxprocs];
 		if(p == mp->p)
@@ -843,7 +853,7 @@ schedule(void)
 	for(;;) {
 		if(mp->locks)
 			runtime_throw("schedule: holding locks");
-		if(sched.gcwaiting) {
+		if(runtime_atomicload(&sched.gcwaiting)) {
 			gcstopm();
 			continue;
 		}
@@ -1180,9 +1190,10 @@ allgadd(G *gp)
 
 	runtime_lock(&runtime_allglock);
 	if(runtime_allglen >= allgcap) {
-		// Outside the GC heap: the collector walks allg itself. The
-		// old array may still be read by a lock-free reader (gcount):
-		// keep it (it is small next to the stacks).
+		// Outside the GC heap: the collector walks allg itself. Every
+		// reader holds allglock or runs with the world stopped, so
+		// none can still be reading the old array; it is kept all the
+		// same (keepold), a leak that is small next to the stacks.
 		new = runtime_SysGrow(runtime_allg, runtime_allglen, &allgcap, sizeof new[0], true, &mstats.other_sys);
 		runtime_atomicstorep((void**)&runtime_allg, new);
 	}
@@ -1565,7 +1576,7 @@ runtime_starttheworld(void)
 		newprocs = 0;
 	} else
 		procresize(runtime_gomaxprocs);
-	sched.gcwaiting = 0;
+	runtime_atomicstore(&sched.gcwaiting, 0);
 
 	p1 = nil;
 	while((p = pidleget()) != nil) {
@@ -1754,7 +1765,7 @@ enum
 	ForcePreemptNS = 10*1000*1000,
 };
 
-static uint32 sysmonwake;
+static uint32 sysmonwake;	// atomic; futex word
 
 void
 runtime_notewakeup_sysmon(void)
@@ -1763,6 +1774,7 @@ runtime_notewakeup_sysmon(void)
 		runtime_futexwakeup(&sysmonwake, 1);
 }
 
+// sysmon's alone.
 static struct {
 	uint32	schedtick;
 	int64	schedwhen;

@@ -145,7 +145,9 @@ typedef struct Gobuf	Gobuf;
 // G's own stack, below sp's frame, where the collector scans them.
 struct Gobuf
 {
-	uintptr	sp;
+	uintptr	sp;	// written by the G's M as it switches away (newproc1 before
+			// a new G is queued); read by the next M to run it, or by
+			// the collector with the world stopped
 };
 
 // Goroutine status (Go's G status values).
@@ -160,69 +162,102 @@ enum
 	Gdead,		// exited, on a free list for reuse
 };
 
-// G is a goroutine. status, schedlink, m: protected by the scheduler's
-// rules (a G is owned by whoever moved it to its current state); the
-// other fields by the G itself while it runs.
+// G is a goroutine. Each field says who writes it. status, schedlink and
+// m follow the scheduler's rules: a G is owned by whoever moved it to its
+// current state. "The G itself" is code running on the G, or its M on g0
+// on its behalf (mcall).
 struct G
 {
-	Gobuf	sched;		// saved context while not running
-	byte*	stack0;		// lowest usable address (just above the guard page)
-	uintptr	stacksize;	// usable bytes
-	uintptr	syscallsp;	// sp while in Gsyscall, for the collector
-	void	(*fn)(void*);	// entry function and its argument
-	void*	arg;
-	void*	param;		// passed by the waker (channels: the SudoG)
-	int64	goid;
-	int64	waitsince;	// when it started waiting (ns)
-	const char* waitreason;	// why it is Gwaiting
-	G*	schedlink;	// run queues, free lists
-	M*	m;		// M running it, or nil
-	M*	lockedm;	// M it is locked to (a goroutine stopped inside a signal handler)
-	uint32	status;		// G* above
-	bool	issystem;	// a runtime goroutine (not counted by NumGoroutine)
-	bool	isbackground;	// ignored by the deadlock detector
-	bool	preempt;	// stop at the next safe point
-	bool	forking;	// in fork(), between the atfork handlers (proc.c)
-	void*	fakestack;	// AddressSanitizer's fake stack while switched away
+	Gobuf	sched;		// saved context while not running (see Gobuf)
+	byte*	stack0;		// lowest usable address (just above the guard page);
+				// immutable after malg (g0's: set by mstart before use)
+	uintptr	stacksize;	// usable bytes; as stack0
+	uintptr	syscallsp;	// sp while in Gsyscall, for the collector: the G
+				// itself; the collector reads it with the world stopped
+	void	(*fn)(void*);	// entry function and its argument: set by newproc1
+	void*	arg;		// before the G is queued; cleared by goexit0
+	void*	param;		// passed by the waker (channels: the SudoG): written by
+				// the waker after dequeuing the G, before runtime_ready;
+				// read by the G once it runs again
+	int64	goid;		// set by newproc1 before the G is queued; fixed while alive
+	int64	waitsince;	// when it started waiting (ns); the G's own M
+	const char* waitreason;	// why it is Gwaiting; the G itself, before it parks
+	G*	schedlink;	// run queues, free lists: the lock of the list it is on
+				// (sched.lock, sched.gflock, Sema.lock), or the owner
+				// P (its local gfree list)
+	M*	m;		// M running it, or nil: written by that M (execute,
+				// dropg, runlockedg, lockdetach)
+	M*	lockedm;	// M it is locked to (a goroutine stopped inside a signal
+				// handler): set under sched.lock (lockdetach); cleared
+				// by that M once it runs the G again (runlockedg), or
+				// by goexit0
+	uint32	status;		// G* above; the scheduler's rules. gcount and checkdead
+				// read it holding only allglock: racy, benign (a count;
+				// checkdead reads it only when no M runs)
+	bool	issystem;	// a runtime goroutine (not counted by NumGoroutine): set
+				// by newproc1 before the G is queued (the scavenger
+				// sets its own); gcount reads it racily: benign
+	bool	isbackground;	// ignored by the deadlock detector; the G itself.
+				// checkdead reads it racily: benign, no M runs then
+	bool	preempt;	// stop at the next safe point. Racy: set by preemptone
+				// (sysmon, stoptheworld), cleared by the G's M; benign,
+				// a hint that the signal handler re-checks
+	bool	forking;	// in fork(), between the atfork handlers (proc.c); the G itself
+	void*	fakestack;	// AddressSanitizer's fake stack while switched away; the G's M
 };
 
 // M is an OS thread that runs gort code (Go's M). Fields are written by
-// the M itself unless said otherwise.
+// the M itself (its own signal handler included) unless said otherwise.
+// An idle M asleep on park is handed nextp, spinning, helpgc and mcache
+// by the M that wakes it, which writes them before notewakeup(&mp->park);
+// the M reads them after its notesleep.
 struct M
 {
-	G*	g0;		// the thread's own stack: scheduler context
-	G*	curg;		// goroutine running on this M
+	G*	g0;		// the thread's own stack: scheduler context; set by
+				// newm before the thread starts, immutable
+	G*	curg;		// goroutine running on this M; preemptone reads it from
+				// other threads: racy, benign (the handler re-checks)
 	P*	p;		// attached P, or nil
-	P*	nextp;		// P handed to this M to acquire when it wakes
-	MCache*	mcache;		// the P's cache (nil without a P)
-	int32	id;
+	P*	nextp;		// P handed to this M to acquire when it wakes: written
+				// by the waker (startm, startlockedm, starttheworld,
+				// runtime_suspendg) before notewakeup(&park)
+	MCache*	mcache;		// the P's cache; an idle GC helper's lent one (set by
+				// runtime_helpgc, sched.lock, before notewakeup); else nil
+	int32	id;		// set by mcommoninit (sched.lock) before the thread starts
 	int32	locks;		// runtime locks held; >0 ⇒ not preemptible, not suspendible
 	int32	mallocing;	// inside mallocgc/free: not reentrant
 	int32	gcing;		// inside the collector
-	int32	helpgc;		// GC helper index; -1 idle helper
-	uint32	fastrand;	// state of runtime_fastrand1
-	bool	spinning;	// looking for work (counted in sched.nmspinning)
-	Note	park;		// where an idle M sleeps
+	int32	helpgc;		// GC helper index; -1 idle helper. runtime_helpgc sets
+				// it for an idle M (sched.lock, before notewakeup)
+	uint32	fastrand;	// state of runtime_fastrand1 (seeded by mcommoninit)
+	bool	spinning;	// looking for work (counted in sched.nmspinning); startm
+				// sets it for an idle M before notewakeup
+	Note	park;		// where an idle M sleeps (a Note: its own futex word)
 	M*	alllink;	// on allm (allmlock)
-	M*	schedlink;	// on sched.midle (sched.lock)
+	M*	schedlink;	// on sched.midle (sched.lock), or on the template
+				// thread's queue (templ.lock)
 	G*	lockedg;	// G locked to this M
+	// What the new thread runs first: set by newm before the thread
+	// starts, immutable.
 	void	(*mstartfn)(void);
 	// mcall: what g0 does after the current G switches to it.
 	void	(*mcallfn)(G*);
 	// park: how to release the G's lock once it is parked.
 	bool	(*waitunlockf)(G*, void*);
 	void*	waitlock;
-	uintptr	tid;		// pthread_t
-	// g0's stack bounds (AddressSanitizer fiber switches).
+	uintptr	tid;		// pthread_t; set by mstart before the M takes a P, read
+				// by preemptone (sigpreempt) on other threads
+	// g0's stack bounds (AddressSanitizer fiber switches); set by mstart.
 	const void* g0stack;
 	size_t	g0stacksize;
 };
 
 // P is a processor: what an M needs to run Go code (Go's P). GOMAXPROCS
-// of them exist. The run queue is a 256-entry ring, written only by the
-// owner (runqput) and consumed by CAS on runqhead (owner and thieves).
-// status moves Pidle → Prunning (acquirep) → Pidle (releasep), or to
-// Pgcstop under sched.lock while the world stops.
+// of them exist. "The owner M" is the M the P is attached to (m->p). The
+// run queue is a 256-entry ring, written by the owner (runqput), or by
+// procresize for any P with the world stopped, and consumed by CAS on
+// runqhead (owner and thieves). status moves Pidle → Prunning (acquirep)
+// → Pidle (releasep), or to Pgcstop under sched.lock while the world stops.
 enum
 {
 	Pidle,
@@ -235,26 +270,42 @@ enum
 
 struct P
 {
-	int32	id;
-	uint32	status;		// P* above
-	P*	link;		// on sched.pidle
-	uint32	schedtick;	// incremented on every scheduler call
-	uint32	syscalltick;
-	M*	m;		// back-link to the M running it (nil if idle)
-	MCache*	mcache;
-	// Cache of goroutine ids, amortizes accesses to sched.goidgen.
+	int32	id;		// immutable after procresize makes the P
+	uint32	status;		// P* above: the owner M (acquirep, releasep), or
+				// sched.lock (Pgcstop, Pidle); preemptall and retake
+				// read it racily: benign (best-effort preemption)
+	P*	link;		// on sched.pidle (sched.lock); starttheworld's
+				// private list once it has taken the P off
+	uint32	schedtick;	// incremented on every scheduler call, by the owner M;
+				// sysmon reads it racily: benign, a stale tick delays
+				// one preemption
+	uint32	syscalltick;	// the owner M
+	M*	m;		// back-link to the M running it (nil if idle): the owner
+				// M, or sched.lock (procresize, starttheworld, then its
+				// private list); preemptone reads it racily: benign
+	MCache*	mcache;		// changed only by procresize (sched.lock, world stopped)
+	// Cache of goroutine ids, amortizes accesses to sched.goidgen. The
+	// owner M.
 	uint64	goidcache;
 	uint64	goidcacheend;
 	// Queue of runnable goroutines.
-	uint32	runqhead;
-	uint32	runqtail;
-	G*	runq[256];
-	// Dead Gs (with their stacks) for reuse.
+	uint32	runqhead;	// atomic (CAS by the owner and thieves)
+	uint32	runqtail;	// the owner M (store-release), or procresize (world
+				// stopped); others load-acquire (findrunnable's last
+				// look at every queue reads it plainly: a hint)
+	G*	runq[256];	// written by the owner before it publishes runqtail;
+				// thieves read it before their CAS of runqhead
+	// Dead Gs (with their stacks) for reuse. The owner M, or procresize
+	// (gfpurge) with the world stopped.
 	G*	gfree;
 	int32	gfreecnt;
 	byte	pad[64];
 };
 
+// allp: procresize fills it (sched.lock, world stopped, atomic stores); a
+// P is never freed, so it is read without a lock. allg and allglen:
+// appended under allglock (atomic stores); read under it or with the
+// world stopped.
 extern P*	runtime_allp[MaxGomaxprocs+1];
 extern G**	runtime_allg;
 extern uintptr	runtime_allglen;
@@ -286,6 +337,7 @@ void	runtime_suspendg(M *mp, G *gp, uintptr sp);
 bool	runtime_gcwaiting(void);
 void	runtime_notewakeup_sysmon(void);
 void	runtime_gchelper(void);
+// Test hooks: tests set them while no collection runs.
 extern void (*runtime_gchelper_testhook)(void);	// tests of helpgc
 extern void (*runtime_gchelper_donehook)(uint32 ndone, uint32 nproc);	// tests: a late helper
 extern void (*runtime_checkmark_testhook)(void);	// tests: between the mark and gccheckmark's
@@ -308,7 +360,11 @@ void	runtime_forallroots(void (*fn)(byte *p, uintptr n, void *arg), void *arg);
 void	runtime_forallrootskind(void (*fn)(byte *p, uintptr n, int kind, void *arg), void *arg);
 void	runtime_snapshotroots(void);
 void	runtime_rootsinit(void);
-extern int32	runtime_unwindmode;	// heap profiler's stack capture: 0 frame pointers, 1 libgcc (mprof.c)
+// The heap profiler's stack capture: 0 frame pointers, 1 libgcc
+// (mprof.c). Set at boot (runtime_parsedebugvars), immutable after; a
+// benchmark that sets it races with sampling threads: benign, a stale
+// value picks the unwinder of one sample.
+extern int32	runtime_unwindmode;
 
 // Scheduler calls (proc.c) for the runtime's own goroutines and blocking.
 G*	runtime_newproc1(void (*fn)(void*), void *arg, bool issystem);
@@ -331,6 +387,9 @@ void	runtime_exitsyscall(void);
 bool	runtime_notetsleepg(Note *n, int64 ns);
 
 // Debug knobs from GODEBUG (parsed once at boot; unknown keys ignored).
+// Immutable after runtime_parsedebugvars, except concurrentsweep, which
+// the fuzzer flips between collections (atomic store): mgc0.c reads it
+// only as a collection starts and right after it ends.
 struct DebugVars
 {
 	int32	allocfreetrace;
@@ -341,11 +400,16 @@ struct DebugVars
 	int32	gcmarkall;	// mark with every GC thread, whatever the heap's size (markprocs)
 };
 extern DebugVars runtime_debug;
-extern int32	runtime_gotraceback;
-extern int32	runtime_ncpu;
+extern int32	runtime_gotraceback;	// immutable after boot
+extern int32	runtime_ncpu;		// immutable after boot (tests set it between GCs)
+// GOMAXPROCS: procresize sets it (sched.lock, world stopped, atomic store).
+// Read without a lock: by Ms, which do not run while it changes, and by
+// sysmon: racy, benign (a stale value walks a prefix of allp, or a P
+// procresize has just retired: none is ever freed).
 extern int32	runtime_gomaxprocs;
-extern bool	runtime_booted;
-extern bool	runtime_forkchild;	// this process is a child of fork(): gort is off limits
+extern bool	runtime_booted;		// set by gort_main before any other gort thread runs
+extern bool	runtime_forkchild;	// this process is a child of fork(): gort is off limits;
+					// written only in the single-threaded child
 
 // The current M, read with an asm volatile load from the thread pointer
 // (initial-exec TLS) so that the compiler neither caches it nor its

@@ -31,10 +31,10 @@ enum
 };
 
 static Lock stacklock = LOCK_INIT(LockRankStack);
-static int64 guardbudget = -1;	// guarded stacks we may still create
-static byte *chunk;		// unguarded stacks: current chunk
-static uintptr nchunk;
-static bool warned;
+static int64 guardbudget = -1;	// guarded stacks we may still create; stacklock
+static byte *chunk;		// unguarded stacks: current chunk; stacklock
+static uintptr nchunk;		// stacklock
+static bool warned;		// stacklock
 
 static int64
 readmaxmaps(void)

@@ -15,9 +15,11 @@
 #include "malloc.h"
 
 typedef struct Timer Timer;
+// when, f and arg are set by the sleeper before addtimer, and are under
+// timers.lock while the timer is in the heap.
 struct Timer
 {
-	int32	i;		// heap index, −1 when not in the heap
+	int32	i;		// heap index, −1 when not in the heap; timers.lock
 	int64	when;
 	void	(*f)(int64 now, void *arg);
 	void*	arg;
@@ -26,13 +28,13 @@ struct Timer
 static struct
 {
 	Lock	lock;
-	G*	timerproc;
-	bool	sleeping;	// timerproc sleeps on waitnote
-	bool	rescheduling;	// timerproc is parked (no timers)
-	Note	waitnote;
-	Timer**	t;		// heap
-	int32	len;
-	uintptr	cap;
+	G*	timerproc;	// lock
+	bool	sleeping;	// timerproc sleeps on waitnote; lock
+	bool	rescheduling;	// timerproc is parked (no timers); lock
+	Note	waitnote;	// a Note; cleared and woken under lock
+	Timer**	t;		// heap; lock
+	int32	len;		// lock
+	uintptr	cap;		// lock
 } timers = { .lock = LOCK_INIT(LockRankTimers) };
 
 static void
