@@ -866,51 +866,57 @@ settype(void *v, uintptr typ)
 static NOINLINE void
 settypeslow(MSpan *s, uintptr ofs, uintptr typ)
 {
-	uintptr size, j, t, ntypes, nbytes2, nbytes3;
-	uintptr *data2;
-	byte *data3;
+	uintptr size, j, t, ntypes;
+	uintptr *data2, *new2;
+	byte *data3, *new3;
 
 	size = s->elemsize;
-	runtime_lock(&settype_lock);
 	ntypes = (s->npages << PageShift) / size;
-
-	switch(s->types.compression) {
-	case MTypes_Empty:
-		nbytes3 = 8*sizeof(uintptr) + 1*ntypes;
-		// Allocated under the lock: a FlagNoScan block records no
-		// type, so mallocgc does not come back here.
-		data3 = runtime_mallocgc(nbytes3, 0, FlagNoProfiling|FlagNoScan|FlagNoInvokeGC);
-		if(s->types.compression != MTypes_Empty) {
-			// Cannot happen: settype_lock is held. Keep the check
-			// so a change to the locking shows up at once.
-			runtime_throw("settype: span types changed under lock");
-		}
-		((uintptr*)data3)[1] = typ;
-		data3[8*sizeof(uintptr) + ofs] = 1;
-		__atomic_store_n(&s->types.data, (uintptr)data3, __ATOMIC_RELEASE);
-		__atomic_store_n(&s->types.compression, MTypes_Bytes, __ATOMIC_RELEASE);
-		break;
-
-	case MTypes_Words:
-		((uintptr*)s->types.data)[ofs] = typ;
-		break;
-
-	case MTypes_Bytes:
-		data3 = (byte*)s->types.data;
-		for(j = 1; j < 8; j++) {
-			if(((uintptr*)data3)[j] == typ)
+	// A new table is allocated before settype_lock is taken: allocating
+	// may sweep, and a sweep takes finlock and proflock, which rank above
+	// settype_lock (enum LockRank). So: look under the lock, and if a
+	// table is needed, drop the lock, allocate it, and look again (a
+	// table another thread made meanwhile wins; ours is garbage). m->locks
+	// is held throughout, so no collection runs in between.
+	new2 = nil;
+	new3 = nil;
+	for(;;) {
+		runtime_lock(&settype_lock);
+		switch(s->types.compression) {
+		case MTypes_Empty:
+			if(new3 == nil)
 				break;
-			if(((uintptr*)data3)[j] == 0) {
-				__atomic_store_n(&((uintptr*)data3)[j], typ, __ATOMIC_RELEASE);
-				break;
+			new3[8*sizeof(uintptr) + ofs] = 1;
+			((uintptr*)new3)[1] = typ;
+			__atomic_store_n(&s->types.data, (uintptr)new3, __ATOMIC_RELEASE);
+			__atomic_store_n(&s->types.compression, MTypes_Bytes, __ATOMIC_RELEASE);
+			runtime_unlock(&settype_lock);
+			return;
+
+		case MTypes_Words:
+			((uintptr*)s->types.data)[ofs] = typ;
+			runtime_unlock(&settype_lock);
+			return;
+
+		case MTypes_Bytes:
+			data3 = (byte*)s->types.data;
+			for(j = 1; j < 8; j++) {
+				if(((uintptr*)data3)[j] == typ)
+					break;
+				if(((uintptr*)data3)[j] == 0) {
+					__atomic_store_n(&((uintptr*)data3)[j], typ, __ATOMIC_RELEASE);
+					break;
+				}
 			}
-		}
-		if(j < 8) {
-			data3[8*sizeof(uintptr) + ofs] = j;
-		} else {
+			if(j < 8) {
+				data3[8*sizeof(uintptr) + ofs] = j;
+				runtime_unlock(&settype_lock);
+				return;
+			}
+			if(new2 == nil)
+				break;
 			// An eighth type: switch to one word per block.
-			nbytes2 = ntypes * sizeof(uintptr);
-			data2 = runtime_mallocgc(nbytes2, 0, FlagNoProfiling|FlagNoScan|FlagNoInvokeGC);
+			data2 = new2;
 			for(j = 0; j < ntypes; j++) {
 				t = data3[8*sizeof(uintptr) + j];
 				data2[j] = ((uintptr*)data3)[t];
@@ -918,14 +924,21 @@ settypeslow(MSpan *s, uintptr ofs, uintptr typ)
 			data2[ofs] = typ;
 			__atomic_store_n(&s->types.compression, MTypes_Words, __ATOMIC_RELEASE);
 			__atomic_store_n(&s->types.data, (uintptr)data2, __ATOMIC_RELEASE);
-		}
-		break;
+			runtime_unlock(&settype_lock);
+			return;
 
-	case MTypes_Single:
-	default:
-		runtime_throw("settype: bad span type compression");
+		case MTypes_Single:
+		default:
+			runtime_throw("settype: bad span type compression");
+		}
+		// A table is needed: allocate it without the lock. A FlagNoScan
+		// block records no type, so mallocgc does not come back here.
+		runtime_unlock(&settype_lock);
+		if(__atomic_load_n(&s->types.compression, __ATOMIC_RELAXED) == MTypes_Empty)
+			new3 = runtime_mallocgc(8*sizeof(uintptr) + 1*ntypes, 0, FlagNoProfiling|FlagNoScan|FlagNoInvokeGC);
+		else
+			new2 = runtime_mallocgc(ntypes * sizeof(uintptr), 0, FlagNoProfiling|FlagNoScan|FlagNoInvokeGC);
 	}
-	runtime_unlock(&settype_lock);
 }
 
 // Clear the type record of small block v of span s (being freed). Under

@@ -797,6 +797,53 @@ GORT_TEST(test_new_scans_only_types_with_pointers)
 
 // MSpan_ObjIndex divides by a multiply: exact at every byte offset of a
 // span of every size class, and 0 in a large span.
+// settype allocates a span's type table without holding settype_lock: the
+// allocation may sweep, and a sweep queues finalizers (finlock), which ranks
+// above settype_lock. Dead finalizable 576-byte blocks (the size of a
+// 16-byte class's table: 8 words + 512 bytes) are left unswept; then
+// typed blocks go into spans of untyped ones, which need a table. Under
+// -Dlockcheck=true the old code died with "lock order violation:
+// settype_lock then finlock".
+static const uint8_t m_ptrint[] = { 0x1 };
+static const GortType ty_ptrint = { 2*sizeof(void*), m_ptrint, "ptrint" };
+static uint32_t nsettypefin;
+
+static void
+settypefin(void *p)
+{
+	(void)p;
+	__atomic_add_fetch(&nsettypefin, 1, __ATOMIC_SEQ_CST);
+}
+
+static void *settypekeep[4*512];
+
+GORT_TEST(test_settype_table_outside_lock)
+{
+	uint32 i;
+
+	// Spans of 16-byte untyped blocks, half kept: after the collection
+	// gort_new reuses their free slots, and the span has no type table.
+	for(i = 0; i < nelem(settypekeep); i++) {
+		settypekeep[i] = gort_malloc(16);
+		if(i % 2)
+			settypekeep[i] = nil;
+	}
+	for(i = 0; i < 4000; i++)
+		gort_set_finalizer(gort_malloc(576), settypefin);
+	runtime_gc(1);	// the 576-byte spans are garbage, unswept
+	// No other allocation before these: MHeap_Alloc's reclaim would
+	// sweep the 576-byte spans first.
+	for(i = 1; i < nelem(settypekeep); i += 2) {
+		settypekeep[i] = gort_new(&ty_ptrint);
+		ck_assert_uint_eq(runtime_gettype(settypekeep[i]), (uintptr)&ty_ptrint);
+	}
+	// All but the few a stale stack word may keep are finalized.
+	while(__atomic_load_n(&nsettypefin, __ATOMIC_SEQ_CST) < 4000 - 16) {
+		gort_gc();
+		gort_gosched();
+	}
+}
+
 GORT_TEST(test_objindex_exact)
 {
 	int32 cl;
@@ -834,6 +881,7 @@ main(void)
 	tcase_add_test(tc, test_flag_bits);
 	tcase_add_test(tc, test_new_scans_only_types_with_pointers);
 	tcase_add_test(tc, test_objindex_exact);
+	tcase_add_test(tc, test_settype_table_outside_lock);
 	tcase_add_test(tc, test_tiny_combining);
 	tcase_add_test(tc, test_flag_noprofiling);
 	tcase_add_test(tc, test_flag_noinvokegc);
