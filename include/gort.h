@@ -10,7 +10,10 @@
  * fn) and those started with gort_go. A call from any other thread,
  * gort_main's caller included, is a fatal error ("fatal error: gort: call
  * from a thread the runtime did not create"); a call before gort_main is
- * "fatal error: gort: runtime not started (call gort_main first)".
+ * "fatal error: gort: runtime not started (call gort_main first)". A few
+ * calls do not check and are not caught: gort_add_roots, gort_remove_roots,
+ * gort_nanotime, gort_chan_len, gort_chan_cap, gort_keep_alive,
+ * gort_free(NULL) and 0-byte allocations.
  *
  * fork: a goroutine may fork (no collection starts meanwhile). The child
  * may only exec or _exit: any gort call there is "fatal error: gort: call
@@ -43,8 +46,9 @@ extern "C" {
 
 /* ---- boot and goroutines ------------------------------------------------ */
 
-/* Boot the runtime (reads GOGC, GOMAXPROCS, GODEBUG, GOTRACEBACK), run fn(arg)
- * as the main goroutine and return 0 when it returns. Once per process. */
+/* Boot the runtime (reads GOMAXPROCS, GODEBUG, GOTRACEBACK; GOGC is read at
+ * the first collection), run fn(arg) as the main goroutine and return 0 when
+ * it returns. Once per process. */
 GORT_API int  gort_main(void (*fn)(void *), void *arg);
 GORT_API void gort_go(void (*fn)(void *), void *arg);   /* the go statement */
 GORT_API void gort_gosched(void);                       /* runtime.Gosched */

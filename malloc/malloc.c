@@ -722,8 +722,9 @@ MHeap_SysAlloc(MHeap *h, uintptr n)
 }
 
 // persistentalloc: memory for runtime records that live forever (FixAlloc
-// chunks, type tables of the profiler, ...). No free. Carved from 256 KB
-// chunks; blocks of 64 KB or more go straight to SysAlloc.
+// chunks, profile buckets, M/G/P records, finalizer blocks, parfor
+// descriptors). No free. Carved from 256 KB chunks; blocks of 64 KB or
+// more go straight to SysAlloc.
 static struct
 {
 	Lock	lock;

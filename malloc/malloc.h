@@ -141,8 +141,9 @@ struct MLink
 // SysFree returns memory unconditionally and uncounts it.
 // SysFault makes the range inaccessible, keeping the address space
 // reserved (efence uses it for freed objects), and uncounts it.
-// SysReserve reserves address space without committing memory, at v if
-// possible; SysMap commits part of a reservation and counts it.
+// SysReserve reserves address space without committing memory, exactly
+// at v (nil if that range is taken), or anywhere when v is nil; SysMap
+// commits part of a reservation and counts it.
 void*	runtime_SysAlloc(uintptr nbytes, uint64 *stat);
 void*	runtime_SysGrow(void *old, uintptr len, uintptr *capp, uintptr elemsize, bool keepold, uint64 *stat);
 void	runtime_SysFree(void *v, uintptr nbytes, uint64 *stat);
@@ -203,7 +204,7 @@ struct MStats
 	// updated atomically (SysAlloc, persistentalloc, stackalloc);
 	// mspan_inuse and mcache_inuse are copied from their FixAllocs by
 	// updatememstats, with the world stopped.
-	uint64	stacks_inuse;	// goroutine stacks in use
+	uint64	stacks_inuse;	// goroutine stacks allocated (dead Gs' included)
 	uint64	stacks_sys;
 	uint64	mspan_inuse;	// MSpan records
 	uint64	mspan_sys;

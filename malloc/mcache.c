@@ -2,7 +2,10 @@
 // Parts follow the design of the Go runtime, Copyright 2009 The Go Authors.
 
 // Per-P cache of small objects (Go's mcache.c), used by the M that holds the P.
-// See malloc.h for the overview. Only the owning M touches its cache.
+// See malloc.h for the overview. Only the owning M touches its cache, or,
+// with the world stopped, the collector and its GC helpers
+// (runtime_helpgc lends idle helpers a P's cache; flushallmcaches,
+// cachestats).
 
 #include "malloc.h"
 

@@ -21,7 +21,15 @@
 // Idle spans carry the time they became free; the scavenger madvises
 // away those idle for more than five minutes (HeapReleased).
 //
-// Everything here runs under h->lock, except the specials, which have
+// Locking. The free and busy lists, the spans map's entries, allspans and
+// the heap statistics change only under h->lock: MHeap_Alloc, MHeap_Free,
+// the scavenger and runtime_freeOSMemoryRelease take it, and MSpan_Init
+// runs under it. MHeap_Reclaim drops it around each sweep, and
+// MHeap_Alloc zeroes a span after dropping it. Not under it:
+// MHeap_Lookup and MHeap_LookupMaybe read the spans map without a lock
+// (an in-use span's entries are fixed until it is freed); the MSpanList
+// helpers run under the lock of the list they change (an MCentral's lists
+// are its own lock's); MHeap_Init runs at boot; and the specials have
 // their own locks (span->specialLock, h->speciallock).
 
 #include "malloc.h"

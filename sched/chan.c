@@ -1,7 +1,7 @@
 // Copyright 2026 The gort Authors. BSD-style license (see LICENSE).
 // Parts follow the design of the Go runtime, Copyright 2009 The Go Authors.
 
-// Channels (Go's chan.c, at 3c3be622; no select yet beyond the
+// Channels (Go's chan.c, at 3c3be622; no select beyond the
 // non-blocking send and receive that select-with-default compiles to).
 //
 // An Hchan lives in the GC heap, followed by its buffer of dataqsiz

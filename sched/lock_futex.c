@@ -95,7 +95,7 @@ runtime_lockinit(Lock *l, uint32 rank)
 // not greater than every held one's (see enum LockRank in runtime.h).
 // Thread-local, not per M: locks are taken and released on the same
 // thread (a parking G's lock is released by park0 on its M's g0), and
-// threads without an M (the template thread, the atfork handlers) lock too.
+// threads without an M (the template thread, sysmon) lock too.
 enum { MaxHeldLocks = 16 };
 
 static _Thread_local struct

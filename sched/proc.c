@@ -39,10 +39,11 @@
 //    restarts; the goroutine is then locked to that M (Go's lockedm) and
 //    is handed its P back by whichever M schedules it.
 //
-//  * Threads are created only by the template thread (newm queues the
+//  * M threads are created only by the template thread (newm queues the
 //    M; Go 1.10's templateThread), never by an M that holds a P or is
 //    restarting the world: pthread_create takes libc locks that a
-//    goroutine stopped by the signal may hold.
+//    goroutine stopped by the signal may hold. gort_main's thread creates
+//    the template thread and sysmon itself, holding no P.
 //  * fork() from a goroutine is bracketed by pthread_atfork handlers
 //    that hold worldsema and leave the P for its length (see "fork").
 //
@@ -719,7 +720,6 @@ execute(G *gp)
 		runtime_throw("execute: bad g status");
 	}
 	gp->status = Grunning;
-	gp->waitsince = 0;
 	gp->preempt = false;
 	mp->p->schedtick++;
 	mp->curg = gp;
@@ -1012,7 +1012,9 @@ goexit0(G *gp)
 // The current G is about to block in the OS: give its P to another M.
 // The caller's frame must stay live until exitsyscall (the G's registers
 // are spilled into it for the collector), so only runtime code that
-// blocks in place uses this (notetsleepg).
+// blocks in place uses this: notetsleepg, forkprepare,
+// runtime_snapshotroots (roots.c), and the profiler's unwinder and
+// symbolizer (mprof.c: runtime_callers, printstackframes).
 void
 runtime_entersyscallblock(void)
 {
@@ -1039,7 +1041,7 @@ exitsyscallfast(void)
 	P *p;
 
 	mp = runtime_m();
-	// Freezetheworld sets stopwait but does not retake Ps.
+	// stoptheworld is collecting the Ps (stopwait > 0): take none.
 	if(sched.stopwait) {
 		mp->p = nil;
 		return false;
@@ -1068,7 +1070,6 @@ runtime_exitsyscall(void)
 	mp = runtime_m();
 	mp->locks++;
 	gp = mp->curg;
-	gp->waitsince = 0;
 	if(exitsyscallfast()) {
 		mp->p->syscalltick++;
 		gp->status = Grunning;
@@ -1114,8 +1115,8 @@ runtime_notetsleepg(Note *n, int64 ns)
 	__builtin_unwind_init();	// spill callee-saved registers for the collector
 	gp = runtime_g();
 	runtime_entersyscallblock();
-	// A background G asleep here waits for work (timers, the
-	// scavenger's tick): no sign of life for the deadlock detector. Any
+	// A background G asleep here waits for work (the scavenger's
+	// tick): no sign of life for the deadlock detector. Any
 	// other blocking call is work in progress, background G or not (the
 	// root listing of a collection that the finalizer goroutine runs).
 	if(gp->isbackground)
@@ -1390,7 +1391,6 @@ exitsyscallinplace(void)
 	mp = runtime_m();
 	mp->locks++;
 	gp = mp->curg;
-	gp->waitsince = 0;
 	if(!exitsyscallfast()) {
 		runtime_lock(&sched.lock);
 		lockdetach(mp, gp, Grunnable);

@@ -13,8 +13,9 @@
 // thread-local. A goroutine may resume on another thread after anything
 // that can switch, and the compiler may cache a thread-local's address
 // across such a call, so runtime code reads the current M only through
-// runtime_m(), which is not inlinable, and reads it again after anything
-// that can switch (a park, a Gosched, a stop by signal).
+// runtime_m(), an inline asm volatile load from the thread pointer that
+// the compiler can neither cache nor hoist, and reads it again after
+// anything that can switch (a park, a Gosched, a stop by signal).
 
 #ifndef GORT_RUNTIME_H
 #define GORT_RUNTIME_H
@@ -91,7 +92,7 @@ enum LockRank
 	// the background sweeper (allg, a stack).
 	LockRankGc,		// gclock: the sweeper G's state (sweep.g, parked)
 	LockRankRoots,		// rootslock: registered roots (gort_add_roots); above work.lock
-	LockRankFin,		// finlock: finq, fing's state; readies and starts fing
+	LockRankFin,		// finlock: finq, fing's state; starts fing
 				// (sched.lock, allg, templ, stacks) under it
 	LockRankTimers,		// timers.lock: the timer heap; starts and readies timerproc
 	LockRankHchan,		// Hchan.lock: one channel's queues and buffer; readies Gs
@@ -105,9 +106,12 @@ enum LockRank
 	LockRankStack,		// stacklock: the stack cache
 	LockRankWork,		// work.lock: the mark's work-buffer chunks
 	LockRankProf,		// proflock: profile buckets (persistentalloc under it)
-	// The allocator, in the order its paths nest: settype_lock, then a
-	// span's specials, its central list, the heap, the special records.
-	LockRankSettype,	// settype_lock: type records of spans; sweeps under it
+	// The allocator's locks, in rank order: settype_lock, a span's
+	// specials, its central list, the heap, the special records. Of these
+	// only the heap and the special records take another lock under them
+	// (persistent.lock, when their FixAllocs refill).
+	LockRankSettype,	// settype_lock: type records of spans; allocates nothing
+				// under it (settypeslow)
 	LockRankSpanSpecial,	// MSpan.specialLock: one span's specials list
 	LockRankMCentral,	// MCentral.lock: one size class's span lists
 	LockRankMHeap,		// MHeap.lock: free spans, the span map, arena growth
@@ -180,7 +184,6 @@ struct G
 				// the waker after dequeuing the G, before runtime_ready;
 				// read by the G once it runs again
 	int64	goid;		// set by newproc1 before the G is queued; fixed while alive
-	int64	waitsince;	// when it started waiting (ns); the G's own M
 	const char* waitreason;	// why it is Gwaiting; the G itself, before it parks
 	G*	schedlink;	// run queues, free lists: the lock of the list it is on
 				// (sched.lock, sched.gflock, Sema.lock), or the owner
@@ -188,7 +191,8 @@ struct G
 	M*	m;		// M running it, or nil: written by that M (execute,
 				// dropg, runlockedg, lockdetach)
 	M*	lockedm;	// M it is locked to (a goroutine stopped inside a signal
-				// handler): set under sched.lock (lockdetach); cleared
+				// handler, or waiting in place in the fork handlers):
+				// set under sched.lock (lockdetach); cleared
 				// by that M once it runs the G again (runlockedg), or
 				// by goexit0
 	uint32	status;		// G* above; the scheduler's rules. gcount and checkdead
@@ -546,7 +550,9 @@ M*	runtime_stopworld(void);
 void	runtime_startworld(void);
 void	runtime_schedinit(void);
 
-// Stacks (stack.c): mmap'd with a PROT_NONE guard page below.
+// Stacks (stack.c): mmap'd with a PROT_NONE guard page below, while
+// vm.max_map_count allows; past that budget unguarded (those up to 1 MB
+// carved from 4 MB chunks).
 void*	runtime_stackalloc(uintptr n);
 // asm_amd64.S: save the callee-saved registers, MXCSR and the x87 control
 // word on the current stack, store sp in *from, load to, restore, return.

@@ -17,7 +17,9 @@
 // Like Go's, semacquire must not be called from g0 or with locks held.
 //
 // Lock: s->lock (LockRankSema) protects count, head and tail; it ranks
-// above sched.lock, which readying a waiter takes.
+// above sched.lock. semrelease readies a waiter only after unlocking, but
+// the fork handler's in-place semacquire (semacquireinplace, proc.c) takes
+// sched.lock under s->lock.
 
 #include "runtime.h"
 

@@ -9,18 +9,22 @@
 // GORT_SIGSUSPEND=<number> picks another). The handler runs on the
 // goroutine's own stack (no SA_ONSTACK), so the registers the kernel saves
 // in the signal frame lie inside the part of the stack the collector
-// scans. It applies Go's rule — never while m->locks, m->mallocing or
-// m->gcing — and otherwise stops the M right there until the world
-// restarts (runtime_suspendg, proc.c). A goroutine interrupted inside the
-// runtime is left alone: stoptheworld re-sends every 100 µs, and by then
-// it has left the critical section. Handlers use SA_RESTART, so an
+// scans. The same signal preempts a goroutine that sysmon finds running
+// for 10 ms (gp->preempt). The handler applies Go's rule — never while
+// m->locks, m->mallocing or m->gcing — and otherwise stops the M right
+// there, the goroutine locked to it, until some M schedules the goroutine
+// again: after the world restarts, or, when preempted, once its turn comes
+// (runtime_suspendg, proc.c). A goroutine interrupted inside the runtime
+// is left alone: stoptheworld re-sends every 100 µs, and by then it has
+// left the critical section. Handlers use SA_RESTART, so an
 // interrupted system call in user code resumes; errno is preserved.
 //
 // Stack overflow. Each goroutine stack has a PROT_NONE guard page below
-// it. SIGSEGV is handled on a per-M alternate stack: a fault inside the
-// current goroutine's guard page, or any fault while its sp is below its
-// stack (a frame bigger than the guard page, in code built without
-// -fstack-clash-protection, may jump over the guard), is reported as Go does
+// it, while vm.max_map_count allows (stack.c). SIGSEGV is handled on a
+// per-M alternate stack: a fault inside the current goroutine's guard
+// page, or any fault while its sp is below its stack (a frame bigger than
+// the guard page, in code built without -fstack-clash-protection, may
+// jump over the guard), is reported as Go does
 // ("runtime: goroutine stack exceeds N-byte limit" then
 // "fatal error: stack overflow"); any other fault is handed to the
 // handler that was installed before gort's (AddressSanitizer's, or the
@@ -72,7 +76,8 @@ sighandler_suspend(int sig, siginfo_t *info, void *ctx)
 	gp = mp->curg;
 	__asm__ volatile("movq %%rsp, %0" : "=r"(sp));
 	// Only a goroutine running its own code, on its own stack, outside
-	// the runtime, while the world is stopping.
+	// the runtime, while the world is stopping or sysmon asked to preempt
+	// it. It then waits, on this M, until some M schedules it again.
 	if(gp != nil && gp != mp->g0 && gp->status == Grunning &&
 	   sp >= (uintptr)gp->stack0 && sp < (uintptr)gp->stack0 + gp->stacksize &&
 	   mp->locks == 0 && mp->mallocing == 0 && mp->gcing == 0 &&

@@ -4,8 +4,8 @@
 # check_docs: the sources and documents say what the code does today.
 #
 #  1. No milestone words: "for now", "until ... lands", "(later)", "not
-#     yet implemented", "not implemented" (gort has no stubs) in the
-#     tracked sources, build files and documents.
+#     yet implemented", "not implemented" (gort has no stubs), "no <word>
+#     yet" in the tracked sources, build files and documents.
 #  2. Every fatal message README.md and include/gort.h quote
 #     ("fatal error: X" in backquotes or double quotes) is one the code
 #     can print: X appears in a string literal of the runtime's sources.
@@ -28,6 +28,7 @@ MILESTONES = [
     (re.compile(r'\(later\)', re.I), 'milestone word "(later)"'),
     (re.compile(r'\bnot (yet )?implemented\b', re.I), 'a promised stub ("not implemented")'),
     (re.compile(r'\bnot yet (supported|ported|landed)\b', re.I), 'milestone phrase "not yet ..."'),
+    (re.compile(r'\bno \w+ yet\b', re.I), 'milestone phrase "no ... yet"'),
 ]
 RUNTIME_DIRS = ('malloc', 'mheap', 'mcentral', 'mgc', 'mprof', 'sched')
 

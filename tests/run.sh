@@ -44,7 +44,7 @@ for c in "${configs[@]}"; do
 	(cd "$dir" && meson test --print-errorlogs --num-processes 2) || status=1
 done
 
-# Add up Check's per-suite counts from both builds' logs.
+# Add up Check's per-suite counts from every build's logs.
 counts=$(python3 - "$root" "${configs[@]%%:*}" <<'PY'
 import json, re, sys, os
 root, dirs = sys.argv[1], sys.argv[2:]
