@@ -117,8 +117,8 @@ mallocfast(uintptr size, uintptr typ, uint32 flag)
 		mp->mallocing = 0;
 		goto slow;
 	}
-	if(!(flag & FlagNoScan))
-		runtime_markscan(v);
+	if(flag & FlagNoScan)
+		runtime_marknoscan(v);
 	c->local_cachealloc += size;
 	if(sample)
 		c->next_sample -= size;
@@ -159,7 +159,7 @@ mallocgcslow(uintptr size, uintptr typ, uint32 flag)
 	MLink *v, *next;
 	int32 sizeclass;
 	uintptr tinysize, size1;
-	bool profile;
+	bool profile, istiny;
 	byte *tiny;
 
 	if(size == 0) {
@@ -173,6 +173,7 @@ mallocgcslow(uintptr size, uintptr typ, uint32 flag)
 	mp->locks++;
 	mp->mallocing = 1;
 
+	istiny = false;
 	c = mp->mcache;
 	if(!runtime_debug.efence && size <= MaxSmallSize) {
 		if((flag&(FlagNoScan|FlagNoGC)) == FlagNoScan && size < TinySize) {
@@ -226,7 +227,7 @@ mallocgcslow(uintptr size, uintptr typ, uint32 flag)
 				v = (MLink*)l->fresh;	// zero
 				l->fresh += TinySize;
 			}
-			runtime_marktiny(v);
+			istiny = true;
 			// Keep whichever block has more room left.
 			if(TinySize-size > tinysize) {
 				c->tiny = (byte*)v + size;
@@ -278,10 +279,14 @@ mallocgcslow(uintptr size, uintptr typ, uint32 flag)
 		v = largealloc(flag, &size);
 	}
 
+	// A free block is allocated|scan (mgc0.h): only the other kinds are
+	// written.
 	if(flag & FlagNoGC)
 		runtime_marknogc(v);
-	else if(!(flag & FlagNoScan))
-		runtime_markscan(v);
+	else if(istiny)
+		runtime_marktiny(v);
+	else if(flag & FlagNoScan)
+		runtime_marknoscan(v);
 
 	mp->mallocing = 0;
 	if(typ != 0 && !(flag & FlagNoScan))
@@ -976,20 +981,40 @@ runtime_gettype(void *v)
 
 // ---- public API -------------------------------------------------------------
 
-// Does t have a pointer word? A byte of the mask at a time (a type of up
-// to 8 words is one load), the last byte cut to the type's words.
-static inline bool
-typehaspointers(const GortType *t)
+// Which of t's words are pointers: none (the block is FlagNoScan), some
+// (the block records its type and is scanned precisely), or all. A type
+// whose every word is a pointer slot needs no type record: the
+// conservative scan of an untyped block reads exactly the words the
+// precise scan would (the block's padding past t->size stays zero), so
+// gort_new allocates it untyped, saving settype on every allocation and
+// the type lookup on every mark (gort; see docs/names.md). A byte of the
+// mask at a time (a type of up to 8 words is one load), the last byte cut
+// to the type's words.
+enum { TypeNoPointers, TypeSomePointers, TypeAllPointers };
+
+static inline int32
+typepointers(const GortType *t)
 {
-	uintptr i, nwords;
+	uintptr i, nwords, m;
+	bool any, all;
 
 	if(t->ptrmask == nil)
-		return false;
+		return TypeNoPointers;
 	nwords = t->size / PtrSize;
-	for(i = 0; i + 8 <= nwords; i += 8)
-		if(t->ptrmask[i/8] != 0)
-			return true;
-	return i < nwords && (t->ptrmask[i/8] & ((1u << (nwords - i)) - 1)) != 0;
+	any = false;
+	all = t->size % PtrSize == 0;
+	for(i = 0; i + 8 <= nwords; i += 8) {
+		any |= t->ptrmask[i/8] != 0;
+		all &= t->ptrmask[i/8] == 0xff;
+	}
+	if(i < nwords) {
+		m = (1u << (nwords - i)) - 1;
+		any |= (t->ptrmask[i/8] & m) != 0;
+		all &= (t->ptrmask[i/8] & m) == m;
+	}
+	if(!any)
+		return TypeNoPointers;
+	return all ? TypeAllPointers : TypeSomePointers;
 }
 
 GORT_API GORT_ALLOCAPI void*
@@ -1016,7 +1041,13 @@ cnew(const GortType *t, uintptr n, uintptr objtyp)
 			t->name ? t->name : "?", (size_t)n);
 		runtime_throw("runtime: allocation size out of range");
 	}
-	return runtime_mallocgc(t->size*n, (uintptr)t | objtyp, typehaspointers(t) ? 0 : FlagNoScan);
+	switch(typepointers(t)) {
+	case TypeNoPointers:
+		return runtime_mallocgc(t->size*n, (uintptr)t | objtyp, FlagNoScan);
+	case TypeAllPointers:
+		return runtime_mallocgc(t->size*n, 0, 0);
+	}
+	return runtime_mallocgc(t->size*n, (uintptr)t | objtyp, 0);
 }
 
 GORT_API GORT_ALLOCAPI void*

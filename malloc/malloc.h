@@ -606,7 +606,7 @@ void	runtime_settype_record(MSpan *s, void *v, uintptr typ);
 uintptr	runtime_gettype(void *v);
 
 // Heap bitmap (mgc0.c).
-void	runtime_markscan(void *v);
+void	runtime_marknoscan(void *v);
 void	runtime_marknogc(void *v);
 void	runtime_markfreed(void *v, uintptr n);
 void	runtime_checkfreed(void *v, uintptr n);
@@ -627,6 +627,7 @@ enum
 	bitsScan	= (uintptr)1<<16,	// = bitBlockBoundary when not allocated
 	bitsMarked	= (uintptr)1<<32,
 	bitTinyBlock	= (uintptr)1<<48,
+	bitsFree	= bitsAllocated|bitsScan,	// a free block (mgc0.h)
 };
 extern	int32	runtime_checking;
 

@@ -96,17 +96,18 @@ runtime_marknogc(void *v)
 	uintptr *b, shift;
 
 	b = heapbitp(v, &shift);
-	setbits(b, shift, bitMask, bitAllocated, bitAllocated, bitBlockBoundary, "bad initial state for marknogc");
+	setbits(b, shift, bitMask, bitFree, bitAllocated, bitBlockBoundary, "bad initial state for marknogc");
 }
 
-// A block to be scanned.
+// A FlagNoScan block: never scanned. (A block to be scanned needs no
+// bitmap write: a free block is already allocated|scan.)
 void
-runtime_markscan(void *v)
+runtime_marknoscan(void *v)
 {
 	uintptr *b, shift;
 
 	b = heapbitp(v, &shift);
-	setbits(b, shift, bitMask, bitAllocated, 0, bitScan, "bad initial state for markscan");
+	setbits(b, shift, bitMask, bitFree, bitScan, 0, "bad initial state for marknoscan");
 }
 
 // A tiny-allocator block (gort; see mgc0.h).
@@ -116,11 +117,11 @@ runtime_marktiny(void *v)
 	uintptr *b, shift;
 
 	b = heapbitp(v, &shift);
-	setbits(b, shift, bitMask, bitAllocated, 0, bitSpecial, "bad initial state for marktiny");
+	setbits(b, shift, bitMask, bitFree, bitScan, bitSpecial, "bad initial state for marktiny");
 }
 
-// The block at v of n bytes was freed: back to "allocated" only, as every
-// block on a free list is.
+// The block at v of n bytes was freed: back to bitFree, as every block on
+// a free list is.
 void
 runtime_markfreed(void *v, uintptr n)
 {
@@ -130,8 +131,8 @@ runtime_markfreed(void *v, uintptr n)
 		runtime_throw("markfreed: bad pointer");
 	b = heapbitp(v, &shift);
 	// A gc-eligible block or a FlagNoGC one: either way it becomes a
-	// plain allocated block, as it is going on a free list.
-	setbits(b, shift, bitMask, ~(uintptr)0, bitMask, bitAllocated, "markfreed");
+	// free block, as it is going on a free list.
+	setbits(b, shift, bitMask, ~(uintptr)0, bitMask, bitFree, "markfreed");
 }
 
 // Check that the block at v is marked freed (debugging, runtime_checking).
@@ -183,14 +184,33 @@ runtime_markspan(void *v, uintptr size, uintptr n, bool leftover)
 	}
 
 	// No atomics: we own the whole span, and no bitmap word is shared
-	// with another span. The bits of the blocks that share a bitmap word
-	// are gathered and stored once (a span of 16-byte blocks: 8 at a time).
+	// with another span (spans are page-aligned, and a page is a whole
+	// number of bitmap words). Its bits are all clear (the sweeper and
+	// MHeap_Free clear them; runtime_checking checks it above).
+	//
+	// Every block starts free (bitFree). Blocks of 1, 2, 4, 8 or 16 words
+	// that fill the span: every bitmap word holds the same pattern, one
+	// per block start, so each word is one store.
+	if(!leftover && size != 0 && size % PtrSize == 0 && wordsPerBitmapWord % (size/PtrSize) == 0) {
+		set = 0;
+		for(shift = 0; shift < wordsPerBitmapWord; shift += size/PtrSize)
+			set |= bitFree<<shift;
+		b = heapbitp(v, &shift);
+		for(i = 0; i < size*n/PtrSize/wordsPerBitmapWord; i++)
+			b[-(intptr)i] = set;
+		return;
+	}
+
+	// Otherwise the bits of the blocks that share a bitmap word are
+	// gathered and stored once. The leftover past the last block is no
+	// block: allocated, never scanned or swept (its start only ends the
+	// last block for blockof). A large span (n = 0) is its one block.
 	p = v;
 	if(leftover)
 		n++;
 	cur = nil;
 	clr = set = 0;
-	for(; n-- > 0; p += size) {
+	for(i = 0; i < n; i++, p += size) {
 		b = heapbitp(p, &shift);
 		if(b != cur) {
 			if(cur != nil)
@@ -199,7 +219,7 @@ runtime_markspan(void *v, uintptr size, uintptr n, bool leftover)
 			clr = set = 0;
 		}
 		clr |= bitMask<<shift;
-		set |= bitAllocated<<shift;
+		set |= (leftover && size != 0 && i == n-1 ? bitAllocated : bitFree)<<shift;
 	}
 	if(cur != nil)
 		*cur = (*cur & ~clr) | set;
@@ -800,8 +820,7 @@ enum
 	RootData = 0,		// data and bss of the loaded objects, registered roots
 	RootFinalizers = 1,	// queued finalizers' arguments
 	RootSpanTypes = 2,
-	RootFlushCaches = 3,
-	RootCount = 4,
+	RootCount = 3,
 };
 
 static void
@@ -909,10 +928,6 @@ markroot(ParFor *desc, uint32 i)
 					enqueue((Obj){p, s->elemsize, 0}, &wbuf);
 			}
 		}
-		break;
-
-	case RootFlushCaches:
-		flushallmcaches();
 		break;
 
 	default:
@@ -1281,7 +1296,7 @@ sweepwords(MSpan *s, byte *p, int32 n, MLink **endp)
 		dead = alloc & ~marked;
 		if(marked == 0 && dead == 0)
 			continue;
-		*bp = x & ~((marked << (2*bitShift)) | (dead << bitShift) | (dead << (3*bitShift)));
+		*bp = (x & ~((marked << (2*bitShift)) | (dead << (3*bitShift)))) | (dead << bitShift);
 		for(; dead != 0; dead &= dead - 1) {
 			w = k*wordsPerBitmapWord + (uintptr)__builtin_ctzll(dead);
 			q = (MLink*)(p + w*PtrSize);
@@ -1685,7 +1700,7 @@ checkspan(MSpan *s, uint32 sg, bool done)
 		if(p < start || p >= s->limit || (uintptr)(p - start) % s->elemsize != 0)
 			runtime_throw("checkheap: free list leaves its span");
 		bits = runtime_getbits(p);
-		if(bits != bitAllocated) {
+		if(bits != bitFree) {
 			runtime_printf("runtime: free block %p bits %#llx\n", p, (unsigned long long)bits);
 			runtime_throw("checkheap: free block in use in the bitmap");
 		}
@@ -1792,6 +1807,11 @@ gcfinishsweep(GcTrace *tr)
 static void
 gcmark(GcTrace *tr)
 {
+	// The caches' blocks go back to the central lists first (Go 1.3
+	// does it as one of markroot's jobs): that writes free-list links
+	// into free blocks, which the mark scans when a stale pointer
+	// reaches one (mgc0.h), so the lists must not change under it.
+	flushallmcaches();
 	work.nwait = 0;
 	work.ndone = 0;
 	work.nproc = markprocs(runtime_gcprocs());

@@ -18,8 +18,8 @@
 // lines out by hand at each use).
 //
 // Only block starts have bits. The states of a block start:
-//	bitAllocated              a block: free on a list, or allocated FlagNoScan
-//	bitAllocated|bitScan      allocated, to be scanned
+//	bitAllocated|bitScan      free (bitFree), or allocated, to be scanned
+//	bitAllocated              allocated FlagNoScan
 //	bitBlockBoundary alone    allocated FlagNoGC: never marked or freed
 //	+bitMarked                found live by the current collection
 //	bitSpecial (= bitTinyBlock in malloc.h): gort marks tiny-allocator
@@ -27,7 +27,16 @@
 // A bitmap word covers 128 bytes, so two spans never share one (spans are
 // page-aligned): the owner of a span may write its words without atomics,
 // but allocation and free of single blocks use CAS when more than one M
-// may run.
+// may run (blocks of one span can sit in several Ms' caches at once).
+//
+// A free block is allocated|scan, the state of the commonest allocation
+// (gort; Go 1.3's free blocks are allocated only and every scanned
+// allocation sets bitScan): so allocating a block to be scanned writes no
+// bitmap bit at all, and only FlagNoScan, FlagNoGC and tiny blocks pay a
+// bitmap write (a CAS with more than one M). The cost: a stale pointer to
+// a free block has the collector scan it, retaining at most what its old
+// contents point to, for one cycle; every free block is pre-marked by the
+// sweeper either way. See docs/names.md for the figures.
 
 #ifndef GORT_MGC0_H
 #define GORT_MGC0_H
@@ -46,9 +55,10 @@ enum
 #define bitSpecial		((uintptr)1<<(bitShift*3))	/* when bitAllocated is set: gort's tiny-block mark */
 #define bitBlockBoundary	((uintptr)1<<(bitShift*1))	/* when bitAllocated is NOT set: FlagNoGC block */
 #define bitMask (bitAllocated | bitScan | bitMarked | bitSpecial)
+#define bitFree (bitAllocated | bitScan)	/* a free block (see above) */
 
 _Static_assert(bitsAllocated == bitAllocated && bitsScan == bitScan &&
-	bitsMarked == bitMarked && bitTinyBlock == bitSpecial, "bitmap lanes");
+	bitsMarked == bitMarked && bitTinyBlock == bitSpecial && bitsFree == bitFree, "bitmap lanes");
 
 // Lock-free stack (lfstack.c), a Treiber stack whose head word packs the
 // node pointer (47 bits on amd64 user space) with a 17-bit push count

@@ -138,14 +138,14 @@ GORT_TEST(test_flag_bits)
 	p = gort_malloc(64);
 	ck_assert_uint_eq(runtime_getbits(p), bitsAllocated|bitsScan);
 	gort_free(p);
-	ck_assert_uint_eq(runtime_getbits(p), bitsAllocated);
+	ck_assert_uint_eq(runtime_getbits(p), bitsFree);
 	p = gort_malloc_noscan(64);
 	ck_assert_uint_eq(runtime_getbits(p), bitsAllocated);
 	gort_free(p);
 	p = runtime_mallocgc(64, 0, FlagNoGC);
 	ck_assert_uint_eq(runtime_getbits(p), bitsScan);	// boundary only
 	runtime_free(p);
-	ck_assert_uint_eq(runtime_getbits(p), bitsAllocated);
+	ck_assert_uint_eq(runtime_getbits(p), bitsFree);
 	p = gort_malloc(100000);
 	ck_assert_uint_eq(runtime_getbits(p), bitsAllocated|bitsScan);
 	gort_free(p);
@@ -795,6 +795,34 @@ GORT_TEST(test_new_scans_only_types_with_pointers)
 	ck_assert_uint_eq(runtime_getbits(gort_new(&ty_nomask)) & bitsScan, 0);
 }
 
+// A type whose every word is a pointer is allocated untyped (the
+// conservative scan reads the same words): no type record. A type with a
+// non-pointer word, or a tail shorter than a word, keeps its record.
+static const uint8_t m_all2[] = { 0x03 };
+static const uint8_t m_all9[] = { 0xff, 0x01 };
+static const uint8_t m_first2[] = { 0x01 };
+static const GortType ty_all2 = { 2*sizeof(void*), m_all2, "all2" };
+static const GortType ty_all9 = { 9*sizeof(void*), m_all9, "all9" };
+static const GortType ty_first2 = { 2*sizeof(void*), m_first2, "first2" };
+static const GortType ty_all2tail = { 2*sizeof(void*) + 4, m_all2, "all2tail" };
+
+GORT_TEST(test_new_all_pointers_untyped)
+{
+	void *p;
+
+	p = gort_new(&ty_all2);
+	ck_assert_uint_eq(runtime_getbits(p), bitsAllocated|bitsScan);
+	ck_assert_uint_eq(runtime_gettype(p), 0);
+	p = gort_new(&ty_all9);
+	ck_assert_uint_eq(runtime_gettype(p), 0);
+	p = gort_new_array(&ty_all2, 100);
+	ck_assert_uint_eq(runtime_gettype(p), 0);
+	p = gort_new(&ty_first2);
+	ck_assert_uint_eq(runtime_gettype(p), (uintptr)&ty_first2 | TypeInfo_SingleObject);
+	p = gort_new(&ty_all2tail);
+	ck_assert_uint_eq(runtime_gettype(p), (uintptr)&ty_all2tail | TypeInfo_SingleObject);
+}
+
 // MSpan_ObjIndex divides by a multiply: exact at every byte offset of a
 // span of every size class, and 0 in a large span.
 // settype allocates a span's type table without holding settype_lock: the
@@ -880,6 +908,7 @@ main(void)
 	tcase_add_test(tc, test_flag_nozero);
 	tcase_add_test(tc, test_flag_bits);
 	tcase_add_test(tc, test_new_scans_only_types_with_pointers);
+	tcase_add_test(tc, test_new_all_pointers_untyped);
 	tcase_add_test(tc, test_objindex_exact);
 	tcase_add_test(tc, test_settype_table_outside_lock);
 	tcase_add_test(tc, test_tiny_combining);

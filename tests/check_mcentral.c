@@ -149,8 +149,8 @@ GORT_TEST(test_alloclist_fresh)
 			ck_assert_ptr_eq((byte*)l, b + i*size);
 			ck_assert_ptr_eq(MHeap_Lookup(H, l), s);
 			ck_assert_ptr_eq(MHeap_LookupMaybe(H, (byte*)l + size - 1), s);
-			// markspan: a block start.
-			ck_assert_uint_eq(runtime_getbits(l), bitsAllocated);
+			// markspan: a block start, free.
+			ck_assert_uint_eq(runtime_getbits(l), bitsFree);
 			assert_zero_object(l, size);
 		}
 		ck_assert_int_eq(i, n);
@@ -241,7 +241,7 @@ GORT_TEST(test_refill_fresh)
 		ck_assert(onlist(&c->empty, s));
 		ck_assert_int_eq(c->nfree, 0);
 		for(i = 0; i < n; i++) {
-			ck_assert_uint_eq(runtime_getbits(b + (uintptr)i*size), bitsAllocated);
+			ck_assert_uint_eq(runtime_getbits(b + (uintptr)i*size), bitsFree);
 			assert_zero_object(b + (uintptr)i*size, size);
 		}
 		// Hand out k blocks as mallocgc does, then release.
