@@ -42,7 +42,7 @@ struct Bench
 {
 	const char *name;	// without "Benchmark"
 	int64_t leak;		// bytes a non-freeing loop keeps per op (for MemCap), else 0
-	Variant v[3];		// v[0] is gort; the rest are compared with it
+	Variant v[4];		// v[0] is gort; the rest are compared with it
 	int nv;
 };
 

@@ -106,8 +106,21 @@ runtime_marknoscan(void *v)
 {
 	uintptr *b, shift;
 
+	uintptr old;
+
+	// One locked AND (not setbits' load and CAS loop) when more than one
+	// M may run: this is every pointer-free allocation's bitmap write.
 	b = heapbitp(v, &shift);
-	setbits(b, shift, bitMask, bitFree, bitScan, 0, "bad initial state for marknoscan");
+	if(singlem()) {
+		old = *b;
+		*b = old & ~(bitScan<<shift);
+	} else
+		old = __atomic_fetch_and(b, ~(bitScan<<shift), __ATOMIC_RELAXED);
+	if(((old>>shift) & bitMask) != bitFree) {
+		runtime_printf("runtime: marknoscan: bits %#llx at word shift %llu\n",
+			(unsigned long long)((old>>shift) & bitMask), (unsigned long long)shift);
+		runtime_throw("bad initial state for marknoscan");
+	}
 }
 
 // A tiny-allocator block (gort; see mgc0.h).
