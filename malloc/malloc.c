@@ -97,7 +97,7 @@ mallocfast(uintptr size, uintptr typ, uint32 flag)
 	sample = rate > 0 && !(flag & FlagNoProfiling);
 	if(sample && (size >= (uintptr)rate || (int32)size >= c->next_sample))
 		goto slow;
-	l = &c->list[sizeclass];
+	l = &c->list[spanclass(sizeclass, flag & FlagNoScan)];
 	mp->mallocing = 1;
 	if((v = l->list) != nil) {
 		l->list = v->next;
@@ -117,8 +117,7 @@ mallocfast(uintptr size, uintptr typ, uint32 flag)
 		mp->mallocing = 0;
 		goto slow;
 	}
-	if(flag & FlagNoScan)
-		runtime_marknoscan(v);
+	// No bitmap write: a free block's bits are its span class's.
 	c->local_cachealloc += size;
 	if(sample)
 		c->next_sample -= size;
@@ -157,9 +156,9 @@ mallocgcslow(uintptr size, uintptr typ, uint32 flag)
 	MCache *c;
 	MCacheList *l;
 	MLink *v, *next;
-	int32 sizeclass;
+	int32 sizeclass, spc;
 	uintptr tinysize, size1;
-	bool profile, istiny;
+	bool profile, istiny, islarge;
 	byte *tiny;
 
 	if(size == 0) {
@@ -174,6 +173,7 @@ mallocgcslow(uintptr size, uintptr typ, uint32 flag)
 	mp->mallocing = 1;
 
 	istiny = false;
+	islarge = false;
 	c = mp->mcache;
 	if(!runtime_debug.efence && size <= MaxSmallSize) {
 		if((flag&(FlagNoScan|FlagNoGC)) == FlagNoScan && size < TinySize) {
@@ -212,9 +212,9 @@ mallocgcslow(uintptr size, uintptr typ, uint32 flag)
 				}
 			}
 			// Start a new TinySize block.
-			l = &c->list[TinySizeClass];
+			l = &c->list[TinySpanClass];
 			if(l->list == nil && l->fresh == l->freshend)
-				MCache_Refill(c, TinySizeClass);
+				MCache_Refill(c, TinySpanClass);
 			if((v = l->list) != nil) {
 				next = v->next;
 				if(next != nil)	// prefetching nil costs a DTLB miss
@@ -242,7 +242,8 @@ mallocgcslow(uintptr size, uintptr typ, uint32 flag)
 		else
 			sizeclass = runtime_size_to_class128[(size-1024+127) >> 7];
 		size = runtime_class_to_size[sizeclass];
-		l = &c->list[sizeclass];
+		spc = spanclass(sizeclass, flag & FlagNoScan);
+		l = &c->list[spc];
 		if((v = l->list) != nil) {
 			next = v->next;
 			if(next != nil)
@@ -260,7 +261,7 @@ mallocgcslow(uintptr size, uintptr typ, uint32 flag)
 			// if there is none. A refill that finds a swept span
 			// brings a list instead.
 			if(l->fresh == l->freshend)
-				MCache_Refill(c, sizeclass);
+				MCache_Refill(c, spc);
 			if((v = l->list) != nil) {
 				l->list = v->next;
 				l->nlist--;
@@ -277,15 +278,16 @@ mallocgcslow(uintptr size, uintptr typ, uint32 flag)
 	} else {
 		// Large (or efence): whole pages from the heap.
 		v = largealloc(flag, &size);
+		islarge = true;
 	}
 
-	// A free block is allocated|scan (mgc0.h): only the other kinds are
-	// written.
+	// A free small block's bits are its span class's (mgc0.h): only the
+	// other kinds are written.
 	if(flag & FlagNoGC)
 		runtime_marknogc(v);
 	else if(istiny)
 		runtime_marktiny(v);
-	else if(flag & FlagNoScan)
+	else if(islarge && (flag & FlagNoScan))
 		runtime_marknoscan(v);
 
 	mp->mallocing = 0;
@@ -325,7 +327,7 @@ largealloc(uint32 flag, uintptr *sizep)
 	*sizep = npages<<PageShift;
 	v = (void*)(s->start << PageShift);
 	// One block start, for the collector.
-	runtime_markspan(v, 0, 0, true);
+	runtime_markspan(v, 0, 0, true, false);
 	return v;
 }
 
@@ -417,7 +419,7 @@ runtime_free(void *v)
 		*(uintptr*)(s->start<<PageShift) = (uintptr)0xfeedfeedfeedfeedULL;	// needs zeroing
 		// markfreed before unmarkspan and MHeap_Free: they may
 		// coalesce v into other spans and change the bitmap further.
-		runtime_markfreed(v, size);
+		runtime_markfreed(v, size, false);
 		runtime_unmarkspan(v, 1<<PageShift);
 		runtime_freelarge(c, s, size);
 	} else {
@@ -430,13 +432,13 @@ runtime_free(void *v)
 			((uintptr*)v)[1] = (uintptr)0xfeedfeedfeedfeedULL;
 		// markfreed before MCache_Free, which may give the span back
 		// to the heap and change the bitmap further.
-		runtime_markfreed(v, size);
+		runtime_markfreed(v, size, s->noscan);
 		// Forget the block's type, as the sweeper does: a later untyped
 		// allocation of this slot would otherwise be scanned with the
 		// old type's ptrmask, and what it points to would be freed.
 		cleartype(s, v);
 		c->local_nsmallfree[sizeclass]++;
-		MCache_Free(c, v, sizeclass, size);
+		MCache_Free(c, v, spanclass(sizeclass, s->noscan), size);
 	}
 	mp->mallocing = 0;
 	// Traced out of the allocator, so that the trace may name the frames
@@ -456,10 +458,10 @@ isfreeblock(MCache *c, MSpan *s, void *v)
 	MLink *x;
 	bool found;
 
-	for(x = c->list[s->sizeclass].list; x != nil; x = x->next)
+	for(x = c->list[spanclass(s->sizeclass, s->noscan)].list; x != nil; x = x->next)
 		if(x == v)
 			return true;
-	central = &runtime_mheap.central[s->sizeclass].mcentral;
+	central = &runtime_mheap.central[spanclass(s->sizeclass, s->noscan)].mcentral;
 	found = false;
 	runtime_lock(&central->lock);
 	for(x = s->freelist; x != nil; x = x->next)

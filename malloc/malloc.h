@@ -107,6 +107,15 @@ enum
 	TinySize = 16,
 	TinySizeClass = 2,
 
+	// Span classes (gort; Go 1.12's spanClass): each size class has
+	// spans for blocks with pointers and spans for pointer-free
+	// (FlagNoScan) blocks, so that whether a block is scanned is a
+	// property of its span. A free block's bitmap state is its span's
+	// (bitFree or bitAllocated, mgc0.h), and no allocation writes the
+	// bitmap. The caches and the central lists are per span class.
+	NumSpanClasses = NumSizeClasses*2,
+	TinySpanClass = TinySizeClass<<1 | 1,
+
 	FixAllocChunk = 16<<10,		// chunk size for FixAlloc
 	MaxMHeapList = 1<<(20 - PageShift),	// free[]/busy[] lists by page count, < 1 MB
 	HeapAllocChunk = 1<<20,		// minimum heap growth
@@ -276,7 +285,7 @@ struct MCache
 	byte*	tiny;			// current tiny block (see mallocgc)
 	uintptr	tinysize;		// bytes left in it
 	// The rest is not touched on every malloc.
-	MCacheList list[NumSizeClasses];
+	MCacheList list[NumSpanClasses];	// by span class (spanclass())
 	// Local statistics, folded into MStats by purgecachedstats (heap
 	// lock, or the world stopped).
 	uintptr	local_nlookup;		// pointer lookups
@@ -285,8 +294,12 @@ struct MCache
 	uintptr	local_nsmallfree[NumSizeClasses];	// frees of small objects, by class
 };
 
-void	MCache_Refill(MCache *c, int32 sizeclass);
-void	MCache_Free(MCache *c, void *p, int32 sizeclass, uintptr size);
+// A small span's class: its size class, and whether its blocks are
+// pointer-free.
+#define spanclass(sizeclass, noscan)	((int32)(sizeclass)<<1 | ((noscan) ? 1 : 0))
+
+void	MCache_Refill(MCache *c, int32 spc);
+void	MCache_Free(MCache *c, void *p, int32 spc, uintptr size);
 void	MCache_ReleaseAll(MCache *c);
 
 // MTypes records the types of the blocks of a span (Go's per-span type
@@ -396,6 +409,8 @@ struct MSpan
 				// checks it again under c->lock)
 	uint8	sizeclass;	// 0 for a large object; set under h->lock when the span
 				// is allocated, fixed while it is in use
+	uint8	noscan;		// a small span of pointer-free blocks (span classes);
+				// set by MCentral_Grow before the span is published
 	uint8	state;		// MSpanInUse etc.; h->lock. MHeap_LookupMaybe and trysweep
 				// read it racily: benign (a block's owner sees its span
 				// in use; a span not in use is only stamped)
@@ -466,12 +481,13 @@ struct MCentral
 {
 	Lock	lock;
 	int32	sizeclass;	// immutable after MCentral_Init
+	bool	noscan;		// its spans hold pointer-free blocks; as sizeclass
 	MSpan	nonempty;	// lock
 	MSpan	empty;		// lock
 	int32	nfree;		// free objects on the nonempty spans; lock
 };
 
-void	MCentral_Init(MCentral *c, int32 sizeclass);
+void	MCentral_Init(MCentral *c, int32 spc);
 int32	MCentral_AllocList(MCentral *c, MLink **first, byte **fresh);
 void	MCentral_FreeList(MCentral *c, MLink *first);
 bool	MCentral_FreeSpan(MCentral *c, MSpan *s, int32 n, MLink *start, MLink *end);
@@ -528,7 +544,7 @@ struct MHeap
 	struct {
 		MCentral mcentral;
 		byte	pad[CacheLineSize];
-	} central[NumSizeClasses];
+	} central[NumSpanClasses];	// by span class
 
 	FixAlloc spanalloc;		// MSpan records (heap lock)
 	FixAlloc cachealloc;		// MCache records (heap lock)
@@ -608,9 +624,9 @@ uintptr	runtime_gettype(void *v);
 // Heap bitmap (mgc0.c).
 void	runtime_marknoscan(void *v);
 void	runtime_marknogc(void *v);
-void	runtime_markfreed(void *v, uintptr n);
+void	runtime_markfreed(void *v, uintptr n, bool noscan);
 void	runtime_checkfreed(void *v, uintptr n);
-void	runtime_markspan(void *v, uintptr size, uintptr n, bool leftover);
+void	runtime_markspan(void *v, uintptr size, uintptr n, bool leftover, bool noscan);
 void	runtime_unmarkspan(void *v, uintptr size);
 void	runtime_marktiny(void *v);
 uintptr	runtime_getbits(void *v);	// the 4 bits of heap word v, at shift 0 (bit* below)

@@ -10,30 +10,30 @@
 #include "malloc.h"
 
 void
-MCache_Refill(MCache *c, int32 sizeclass)
+MCache_Refill(MCache *c, int32 spc)
 {
 	MCacheList *l;
 	byte *fresh;
 	int32 n;
 
 	// Take a span's worth of objects from the central list.
-	l = &c->list[sizeclass];
+	l = &c->list[spc];
 	if(l->list != nil || l->fresh != l->freshend)
 		runtime_throw("MCache_Refill: the list is not empty");
-	n = MCentral_AllocList(&runtime_mheap.central[sizeclass].mcentral, &l->list, &fresh);
+	n = MCentral_AllocList(&runtime_mheap.central[spc].mcentral, &l->list, &fresh);
 	if(n == 0)
 		runtime_throw("out of memory");
 	if(fresh != nil) {
 		// A new span, whole: taken in order by mallocgc.
 		l->fresh = fresh;
-		l->freshend = fresh + (uintptr)n*runtime_class_to_size[sizeclass];
+		l->freshend = fresh + (uintptr)n*runtime_class_to_size[spc>>1];
 	} else
 		l->nlist = n;
 }
 
 // Give the blocks left in l's fresh region back to their span, as a list.
 static void
-ReleaseFresh(MCacheList *l, int32 sizeclass)
+ReleaseFresh(MCacheList *l, int32 spc)
 {
 	MLink *first, **tailp;
 	uintptr size;
@@ -41,7 +41,7 @@ ReleaseFresh(MCacheList *l, int32 sizeclass)
 
 	// Linked from the top down: MCentral_FreeList pushes each block on
 	// its span's list, which so ends in address order.
-	size = runtime_class_to_size[sizeclass];
+	size = runtime_class_to_size[spc>>1];
 	first = nil;
 	tailp = &first;
 	for(p = l->freshend; p > l->fresh; ) {
@@ -52,12 +52,12 @@ ReleaseFresh(MCacheList *l, int32 sizeclass)
 	*tailp = nil;
 	l->fresh = l->freshend = nil;
 	if(first != nil)
-		MCentral_FreeList(&runtime_mheap.central[sizeclass].mcentral, first);
+		MCentral_FreeList(&runtime_mheap.central[spc].mcentral, first);
 }
 
 // Take n elements off l and return them to the central free list.
 static void
-ReleaseN(MCacheList *l, int32 n, int32 sizeclass)
+ReleaseN(MCacheList *l, int32 n, int32 spc)
 {
 	MLink *first, **lp;
 	int32 i;
@@ -70,16 +70,16 @@ ReleaseN(MCacheList *l, int32 n, int32 sizeclass)
 	*lp = nil;
 	l->nlist -= n;
 
-	MCentral_FreeList(&runtime_mheap.central[sizeclass].mcentral, first);
+	MCentral_FreeList(&runtime_mheap.central[spc].mcentral, first);
 }
 
 void
-MCache_Free(MCache *c, void *v, int32 sizeclass, uintptr size)
+MCache_Free(MCache *c, void *v, int32 spc, uintptr size)
 {
 	MCacheList *l;
 	MLink *p;
 
-	l = &c->list[sizeclass];
+	l = &c->list[spc];
 	p = v;
 	p->next = l->list;
 	l->list = p;
@@ -88,8 +88,8 @@ MCache_Free(MCache *c, void *v, int32 sizeclass, uintptr size)
 
 	// Refills bring a span's worth; holding two spans' worth is too
 	// much, so give half back.
-	if(l->nlist >= 2*(runtime_class_to_allocnpages[sizeclass]<<PageShift)/size)
-		ReleaseN(l, l->nlist/2, sizeclass);
+	if(l->nlist >= 2*(runtime_class_to_allocnpages[spc>>1]<<PageShift)/size)
+		ReleaseN(l, l->nlist/2, spc);
 }
 
 void
@@ -98,7 +98,7 @@ MCache_ReleaseAll(MCache *c)
 	int32 i;
 	MCacheList *l;
 
-	for(i = 0; i < NumSizeClasses; i++) {
+	for(i = 0; i < NumSpanClasses; i++) {
 		l = &c->list[i];
 		if(l->list != nil) {
 			MCentral_FreeList(&runtime_mheap.central[i].mcentral, l->list);

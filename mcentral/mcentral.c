@@ -28,10 +28,11 @@ static bool MCentral_Grow(MCentral *c, bool fresh);
 static void MCentral_Free(MCentral *c, void *v);
 
 void
-MCentral_Init(MCentral *c, int32 sizeclass)
+MCentral_Init(MCentral *c, int32 spc)
 {
 	runtime_lockinit(&c->lock, LockRankMCentral);
-	c->sizeclass = sizeclass;
+	c->sizeclass = spc>>1;
+	c->noscan = spc&1;
 	MSpanList_Init(&c->nonempty);
 	MSpanList_Init(&c->empty);
 }
@@ -249,6 +250,7 @@ MCentral_Grow(MCentral *c, bool fresh)
 		runtime_lock(&c->lock);
 		return false;
 	}
+	s->noscan = c->noscan;
 
 	// Carve the span into a list of blocks, in address order.
 	tailp = &s->freelist;
@@ -261,7 +263,7 @@ MCentral_Grow(MCentral *c, bool fresh)
 		p += size;
 	}
 	*tailp = nil;
-	runtime_markspan((byte*)(s->start<<PageShift), size, n, size*n < (s->npages<<PageShift));
+	runtime_markspan((byte*)(s->start<<PageShift), size, n, size*n < (s->npages<<PageShift), s->noscan);
 
 	runtime_lock(&c->lock);
 	c->nfree += n;

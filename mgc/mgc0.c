@@ -96,7 +96,8 @@ runtime_marknogc(void *v)
 	uintptr *b, shift;
 
 	b = heapbitp(v, &shift);
-	setbits(b, shift, bitMask, bitFree, bitAllocated, bitBlockBoundary, "bad initial state for marknogc");
+	// From a free block of either span class: boundary only.
+	setbits(b, shift, bitMask, ~(uintptr)0, bitMask, bitBlockBoundary, "bad initial state for marknogc");
 }
 
 // A FlagNoScan block: never scanned. (A block to be scanned needs no
@@ -130,13 +131,14 @@ runtime_marktiny(void *v)
 	uintptr *b, shift;
 
 	b = heapbitp(v, &shift);
-	setbits(b, shift, bitMask, bitFree, bitScan, bitSpecial, "bad initial state for marktiny");
+	setbits(b, shift, bitMask, bitAllocated, 0, bitSpecial, "bad initial state for marktiny");
 }
 
-// The block at v of n bytes was freed: back to bitFree, as every block on
-// a free list is.
+// The block at v of n bytes was freed: back to its span class's free
+// state (bitFree, or bitAllocated if noscan), as every block on a free
+// list is.
 void
-runtime_markfreed(void *v, uintptr n)
+runtime_markfreed(void *v, uintptr n, bool noscan)
 {
 	uintptr *b, shift;
 
@@ -145,7 +147,7 @@ runtime_markfreed(void *v, uintptr n)
 	b = heapbitp(v, &shift);
 	// A gc-eligible block or a FlagNoGC one: either way it becomes a
 	// free block, as it is going on a free list.
-	setbits(b, shift, bitMask, ~(uintptr)0, bitMask, bitFree, "markfreed");
+	setbits(b, shift, bitMask, ~(uintptr)0, bitMask, noscan ? bitAllocated : bitFree, "markfreed");
 }
 
 // Check that the block at v is marked freed (debugging, runtime_checking).
@@ -179,9 +181,9 @@ runtime_getbits(void *v)
 // The span at v holds n blocks of size bytes; leftover: there is room
 // after the last block, which gets a boundary too.
 void
-runtime_markspan(void *v, uintptr size, uintptr n, bool leftover)
+runtime_markspan(void *v, uintptr size, uintptr n, bool leftover, bool noscan)
 {
-	uintptr *b, *cur, shift, i, clr, set;
+	uintptr *b, *cur, shift, i, clr, set, free;
 	byte *p;
 
 	if((byte*)v+size*n > runtime_mheap.arena_used || (byte*)v < runtime_mheap.arena_start)
@@ -201,13 +203,15 @@ runtime_markspan(void *v, uintptr size, uintptr n, bool leftover)
 	// number of bitmap words). Its bits are all clear (the sweeper and
 	// MHeap_Free clear them; runtime_checking checks it above).
 	//
-	// Every block starts free (bitFree). Blocks of 1, 2, 4, 8 or 16 words
+	// Every block starts free: bitFree, or bitAllocated in a span of
+	// pointer-free blocks (freebits). Blocks of 1, 2, 4, 8 or 16 words
 	// that fill the span: every bitmap word holds the same pattern, one
 	// per block start, so each word is one store.
+	free = noscan ? bitAllocated : bitFree;
 	if(!leftover && size != 0 && size % PtrSize == 0 && wordsPerBitmapWord % (size/PtrSize) == 0) {
 		set = 0;
 		for(shift = 0; shift < wordsPerBitmapWord; shift += size/PtrSize)
-			set |= bitFree<<shift;
+			set |= free<<shift;
 		b = heapbitp(v, &shift);
 		for(i = 0; i < size*n/PtrSize/wordsPerBitmapWord; i++)
 			b[-(intptr)i] = set;
@@ -232,7 +236,7 @@ runtime_markspan(void *v, uintptr size, uintptr n, bool leftover)
 			clr = set = 0;
 		}
 		clr |= bitMask<<shift;
-		set |= (leftover && size != 0 && i == n-1 ? bitAllocated : bitFree)<<shift;
+		set |= (leftover && size != 0 && i == n-1 ? bitAllocated : free)<<shift;
 	}
 	if(cur != nil)
 		*cur = (*cur & ~clr) | set;
@@ -1309,7 +1313,7 @@ sweepwords(MSpan *s, byte *p, int32 n, MLink **endp)
 		dead = alloc & ~marked;
 		if(marked == 0 && dead == 0)
 			continue;
-		*bp = (x & ~((marked << (2*bitShift)) | (dead << (3*bitShift)))) | (dead << bitShift);
+		*bp = (x & ~((marked << (2*bitShift)) | (dead << (3*bitShift)))) | (s->noscan ? 0 : dead << bitShift);
 		for(; dead != 0; dead &= dead - 1) {
 			w = k*wordsPerBitmapWord + (uintptr)__builtin_ctzll(dead);
 			q = (MLink*)(p + w*PtrSize);
@@ -1389,7 +1393,7 @@ MSpan_Sweep(MSpan *s)
 		sweepcount(c, cl, nfree, size);
 		// MCentral_FreeSpan publishes sweepgen once s is off the
 		// lists: published here, another P could take s's free list.
-		return MCentral_FreeSpan(&runtime_mheap.central[cl].mcentral, s, nfree, nil, nil);
+		return MCentral_FreeSpan(&runtime_mheap.central[spanclass(cl, s->noscan)].mcentral, s, nfree, nil, nil);
 	}
 
 	// Mark any free objects in this span so we don't collect them.
@@ -1453,7 +1457,7 @@ MSpan_Sweep(MSpan *s)
 		runtime_atomicstore(&s->sweepgen, runtime_mheap.sweepgen);
 	if(nfree) {
 		sweepcount(c, cl, nfree, size);
-		res = MCentral_FreeSpan(&runtime_mheap.central[cl].mcentral, s, nfree, head.next, end);
+		res = MCentral_FreeSpan(&runtime_mheap.central[spanclass(cl, s->noscan)].mcentral, s, nfree, head.next, end);
 	}
 	return res;
 }
@@ -1713,7 +1717,7 @@ checkspan(MSpan *s, uint32 sg, bool done)
 		if(p < start || p >= s->limit || (uintptr)(p - start) % s->elemsize != 0)
 			runtime_throw("checkheap: free list leaves its span");
 		bits = runtime_getbits(p);
-		if(bits != bitFree) {
+		if(bits != (s->noscan ? bitAllocated : bitFree)) {
 			runtime_printf("runtime: free block %p bits %#llx\n", p, (unsigned long long)bits);
 			runtime_throw("checkheap: free block in use in the bitmap");
 		}

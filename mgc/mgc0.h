@@ -18,8 +18,10 @@
 // lines out by hand at each use).
 //
 // Only block starts have bits. The states of a block start:
-//	bitAllocated|bitScan      free (bitFree), or allocated, to be scanned
-//	bitAllocated              allocated FlagNoScan
+//	bitAllocated|bitScan      allocated, to be scanned; or free (bitFree) in
+//	                          a span of blocks with pointers
+//	bitAllocated              allocated FlagNoScan; or free in a span of
+//	                          pointer-free blocks
 //	bitBlockBoundary alone    allocated FlagNoGC: never marked or freed
 //	+bitMarked                found live by the current collection
 //	bitSpecial (= bitTinyBlock in malloc.h): gort marks tiny-allocator
@@ -29,14 +31,17 @@
 // but allocation and free of single blocks use CAS when more than one M
 // may run (blocks of one span can sit in several Ms' caches at once).
 //
-// A free block is allocated|scan, the state of the commonest allocation
-// (gort; Go 1.3's free blocks are allocated only and every scanned
-// allocation sets bitScan): so allocating a block to be scanned writes no
-// bitmap bit at all, and only FlagNoScan, FlagNoGC and tiny blocks pay a
-// bitmap write (a CAS with more than one M). The cost: a stale pointer to
-// a free block has the collector scan it, retaining at most what its old
-// contents point to, for one cycle; every free block is pre-marked by the
-// sweeper either way. See docs/names.md for the figures.
+// A free block is in the state its allocation will want (gort; Go 1.3's
+// free blocks are allocated-only and every scanned allocation sets
+// bitScan, by CAS with more than one M): blocks with pointers and
+// pointer-free blocks live in spans of their own (span classes, malloc.h),
+// and a free block is allocated|scan (bitFree) in the first kind and
+// allocated-only in the second. So a small allocation writes no bitmap
+// bit at all; only FlagNoGC, tiny and large pointer-free blocks do. The
+// cost: a stale pointer to a free block of a scanned span has the
+// collector scan it, retaining at most what its old contents point to,
+// for one cycle; every free block is pre-marked by the sweeper either
+// way. See docs/names.md for the figures.
 
 #ifndef GORT_MGC0_H
 #define GORT_MGC0_H

@@ -90,7 +90,7 @@ MHeap_Init(MHeap *h)
 	MSpanList_Init(&h->freelarge);
 	MSpanList_Init(&h->busylarge);
 	for(i = 0; i < nelem(h->central); i++)
-		MCentral_Init(&h->central[i].mcentral, i);
+		MCentral_Init(&h->central[i].mcentral, i);	// i: a span class
 	// Nothing needs sweeping before the first collection.
 	h->sweepdone = 1;
 }
@@ -625,6 +625,7 @@ MSpan_Init(MSpan *span, PageID start, uintptr npages)
 	span->freelist = nil;
 	span->ref = 0;
 	span->sizeclass = 0;
+	span->noscan = 0;
 	span->elemsize = 0;
 	span->divmul = 0;
 	span->state = MSpanDead;

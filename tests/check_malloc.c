@@ -142,6 +142,7 @@ GORT_TEST(test_flag_bits)
 	p = gort_malloc_noscan(64);
 	ck_assert_uint_eq(runtime_getbits(p), bitsAllocated);
 	gort_free(p);
+	ck_assert_uint_eq(runtime_getbits(p), bitsAllocated);	// a noscan span's free state
 	p = runtime_mallocgc(64, 0, FlagNoGC);
 	ck_assert_uint_eq(runtime_getbits(p), bitsScan);	// boundary only
 	runtime_free(p);
@@ -152,6 +153,35 @@ GORT_TEST(test_flag_bits)
 	p = gort_malloc_noscan(100000);
 	ck_assert_uint_eq(runtime_getbits(p), bitsAllocated);
 	gort_free(p);
+}
+
+static const GortType ty_word9, ty_none;
+
+// Span classes: blocks with and without pointers of one size class come
+// from different spans, and a free block's bits are its span's: bitsFree
+// (allocated|scan) or, in a span of pointer-free blocks, bitsAllocated.
+GORT_TEST(test_span_classes)
+{
+	void *p, *q;
+	MSpan *sp, *sq;
+
+	p = gort_malloc(48);
+	q = gort_malloc_noscan(48);
+	sp = MHeap_Lookup(&runtime_mheap, p);
+	sq = MHeap_Lookup(&runtime_mheap, q);
+	ck_assert_ptr_ne(sp, sq);
+	ck_assert_int_eq(sp->sizeclass, sq->sizeclass);
+	ck_assert_int_eq(sp->noscan, 0);
+	ck_assert_int_eq(sq->noscan, 1);
+	ck_assert_uint_eq(runtime_getbits(p), bitsFree);
+	ck_assert_uint_eq(runtime_getbits(q), bitsAllocated);
+	// The next block of each span is free, in its span's state.
+	ck_assert_uint_eq(runtime_getbits((byte*)p + 48), bitsFree);
+	ck_assert_uint_eq(runtime_getbits((byte*)q + 48), bitsAllocated);
+	// A typed block with pointers goes to a scanned span, one without to
+	// a pointer-free span.
+	ck_assert_int_eq(MHeap_Lookup(&runtime_mheap, gort_new(&ty_word9))->noscan, 0);
+	ck_assert_int_eq(MHeap_Lookup(&runtime_mheap, gort_new(&ty_none))->noscan, 1);
 }
 
 // Tiny allocator: pointer-free requests under 16 bytes share a block.
@@ -911,6 +941,7 @@ main(void)
 	tcase_add_test(tc, test_new_all_pointers_untyped);
 	tcase_add_test(tc, test_objindex_exact);
 	tcase_add_test(tc, test_settype_table_outside_lock);
+	tcase_add_test(tc, test_span_classes);
 	tcase_add_test(tc, test_tiny_combining);
 	tcase_add_test(tc, test_flag_noprofiling);
 	tcase_add_test(tc, test_flag_noinvokegc);

@@ -16,10 +16,11 @@
 
 enum { MaxObjs = 1024 };	// objects per span of class 1, the most
 
+// The central list of size class cl's spans of blocks with pointers.
 static MCentral*
 central(int32 cl)
 {
-	return &runtime_mheap.central[cl].mcentral;
+	return &runtime_mheap.central[spanclass(cl, false)].mcentral;
 }
 
 
@@ -228,8 +229,8 @@ GORT_TEST(test_refill_fresh)
 		size = runtime_class_to_size[cl];
 		n = objsperspan(cl);
 		inuse0 = heapinuse();
-		l = &mc->list[cl];
-		MCache_Refill(mc, cl);
+		l = &mc->list[spanclass(cl, false)];
+		MCache_Refill(mc, spanclass(cl, false));
 		ck_assert_ptr_null(l->list);
 		b = l->fresh;
 		ck_assert_ptr_nonnull(b);
