@@ -18,16 +18,19 @@
 //		bitmap; hands out runs of pages (MSpans).
 //	MSpan: a run of pages, either free in the heap, one large object,
 //		or a set of small objects of one class.
-//	MCentral: per size class, the spans with free objects (nonempty)
-//		and those handed out whole (empty).
-//	MCache: per-P free lists, one per class (used by the M that holds
-//		the P); no locking.
+//	MCentral: per span class (a size class, with or without pointers:
+//		gort, Go 1.12's), the spans with free objects (nonempty) and
+//		those handed out whole (empty).
+//	MCache: per-P free lists, one per span class (used by the M that
+//		holds the P); no locking.
 //	MStats: allocation statistics.
 //
 // Allocating a small object climbs the hierarchy until it finds one:
 //
-//	1. Round the size up to its class and pop the MCache list for it.
-//	   No lock is taken.
+//	1. Round the size up to its class and pop the MCache list of that
+//	   class's spans with or without pointers (FlagNoScan). No lock is
+//	   taken, and no heap-bitmap bit is written: a free block is already
+//	   in the state its allocation wants (mgc0.h).
 //	2. If that list is empty, take a whole span's worth of free objects
 //	   from the MCentral (MCache_Refill → MCentral_AllocList), which
 //	   pays for one MCentral lock per span rather than per object.

@@ -100,28 +100,15 @@ runtime_marknogc(void *v)
 	setbits(b, shift, bitMask, ~(uintptr)0, bitMask, bitBlockBoundary, "bad initial state for marknogc");
 }
 
-// A FlagNoScan block: never scanned. (A block to be scanned needs no
-// bitmap write: a free block is already allocated|scan.)
+// A large FlagNoScan block: never scanned. (A small block needs no
+// bitmap write: it is born in the state of its span class, mgc0.h.)
 void
 runtime_marknoscan(void *v)
 {
 	uintptr *b, shift;
 
-	uintptr old;
-
-	// One locked AND (not setbits' load and CAS loop) when more than one
-	// M may run: this is every pointer-free allocation's bitmap write.
 	b = heapbitp(v, &shift);
-	if(singlem()) {
-		old = *b;
-		*b = old & ~(bitScan<<shift);
-	} else
-		old = __atomic_fetch_and(b, ~(bitScan<<shift), __ATOMIC_RELAXED);
-	if(((old>>shift) & bitMask) != bitFree) {
-		runtime_printf("runtime: marknoscan: bits %#llx at word shift %llu\n",
-			(unsigned long long)((old>>shift) & bitMask), (unsigned long long)shift);
-		runtime_throw("bad initial state for marknoscan");
-	}
+	setbits(b, shift, bitMask, bitFree, bitScan, 0, "bad initial state for marknoscan");
 }
 
 // A tiny-allocator block (gort; see mgc0.h).
