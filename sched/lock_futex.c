@@ -186,10 +186,13 @@ runtime_lock(Lock *l)
 	M *mp;
 	uint32 i, v, wait, spin;
 
-	lockorder(l);
 	mp = runtime_m();
 	if(mp != nil && mp->locks++ < 0)
 		runtime_throw("runtime_lock: lock count");
+	// After m->locks: the suspension signal stops only an M that holds
+	// no lock, and its handler takes sched.lock; were l already on this
+	// thread's list, that would read as "l then sched.lock".
+	lockorder(l);
 
 	// Speculative grab for lock.
 	v = runtime_xchg(&l->key, MUTEX_LOCKED);
