@@ -438,7 +438,7 @@ runtime_free(void *v)
 		// old type's ptrmask, and what it points to would be freed.
 		cleartype(s, v);
 		c->local_nsmallfree[sizeclass]++;
-		MCache_Free(c, v, spanclass(sizeclass, s->noscan), size);
+		MCache_Free(c, v, MSpan_Class(s), size);
 	}
 	mp->mallocing = 0;
 	// Traced out of the allocator, so that the trace may name the frames
@@ -458,10 +458,10 @@ isfreeblock(MCache *c, MSpan *s, void *v)
 	MLink *x;
 	bool found;
 
-	for(x = c->list[spanclass(s->sizeclass, s->noscan)].list; x != nil; x = x->next)
+	for(x = c->list[MSpan_Class(s)].list; x != nil; x = x->next)
 		if(x == v)
 			return true;
-	central = &runtime_mheap.central[spanclass(s->sizeclass, s->noscan)].mcentral;
+	central = &runtime_mheap.central[MSpan_Class(s)].mcentral;
 	found = false;
 	runtime_lock(&central->lock);
 	for(x = s->freelist; x != nil; x = x->next)
@@ -875,8 +875,9 @@ static NOINLINE void
 settypeslow(MSpan *s, uintptr ofs, uintptr typ)
 {
 	uintptr size, j, t, ntypes;
-	uintptr *data2, *new2;
+	uintptr *new2;
 	byte *data3, *new3;
+	bool needbytes;
 
 	size = s->elemsize;
 	ntypes = (s->npages << PageShift) / size;
@@ -892,19 +893,18 @@ settypeslow(MSpan *s, uintptr ofs, uintptr typ)
 		runtime_lock(&settype_lock);
 		switch(s->types.compression) {
 		case MTypes_Empty:
+			needbytes = true;
 			if(new3 == nil)
 				break;
 			new3[8*sizeof(uintptr) + ofs] = 1;
 			((uintptr*)new3)[1] = typ;
 			__atomic_store_n(&s->types.data, (uintptr)new3, __ATOMIC_RELEASE);
 			__atomic_store_n(&s->types.compression, MTypes_Bytes, __ATOMIC_RELEASE);
-			runtime_unlock(&settype_lock);
-			return;
+			goto done;
 
 		case MTypes_Words:
 			((uintptr*)s->types.data)[ofs] = typ;
-			runtime_unlock(&settype_lock);
-			return;
+			goto done;
 
 		case MTypes_Bytes:
 			data3 = (byte*)s->types.data;
@@ -918,22 +918,20 @@ settypeslow(MSpan *s, uintptr ofs, uintptr typ)
 			}
 			if(j < 8) {
 				data3[8*sizeof(uintptr) + ofs] = j;
-				runtime_unlock(&settype_lock);
-				return;
+				goto done;
 			}
+			needbytes = false;
 			if(new2 == nil)
 				break;
 			// An eighth type: switch to one word per block.
-			data2 = new2;
 			for(j = 0; j < ntypes; j++) {
 				t = data3[8*sizeof(uintptr) + j];
-				data2[j] = ((uintptr*)data3)[t];
+				new2[j] = ((uintptr*)data3)[t];
 			}
-			data2[ofs] = typ;
+			new2[ofs] = typ;
 			__atomic_store_n(&s->types.compression, MTypes_Words, __ATOMIC_RELEASE);
-			__atomic_store_n(&s->types.data, (uintptr)data2, __ATOMIC_RELEASE);
-			runtime_unlock(&settype_lock);
-			return;
+			__atomic_store_n(&s->types.data, (uintptr)new2, __ATOMIC_RELEASE);
+			goto done;
 
 		case MTypes_Single:
 		default:
@@ -942,11 +940,13 @@ settypeslow(MSpan *s, uintptr ofs, uintptr typ)
 		// A table is needed: allocate it without the lock. A FlagNoScan
 		// block records no type, so mallocgc does not come back here.
 		runtime_unlock(&settype_lock);
-		if(__atomic_load_n(&s->types.compression, __ATOMIC_RELAXED) == MTypes_Empty)
+		if(needbytes)
 			new3 = runtime_mallocgc(8*sizeof(uintptr) + 1*ntypes, 0, FlagNoProfiling|FlagNoScan|FlagNoInvokeGC);
 		else
 			new2 = runtime_mallocgc(ntypes * sizeof(uintptr), 0, FlagNoProfiling|FlagNoScan|FlagNoInvokeGC);
 	}
+done:
+	runtime_unlock(&settype_lock);
 }
 
 // Clear the type record of small block v of span s (being freed). Under

@@ -300,6 +300,7 @@ struct MCache
 // A small span's class: its size class, and whether its blocks are
 // pointer-free.
 #define spanclass(sizeclass, noscan)	((int32)(sizeclass)<<1 | ((noscan) ? 1 : 0))
+#define MSpan_Class(s)	spanclass((s)->sizeclass, (s)->noscan)
 
 void	MCache_Refill(MCache *c, int32 spc);
 void	MCache_Free(MCache *c, void *p, int32 spc, uintptr size);

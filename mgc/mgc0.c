@@ -1380,7 +1380,7 @@ MSpan_Sweep(MSpan *s)
 		sweepcount(c, cl, nfree, size);
 		// MCentral_FreeSpan publishes sweepgen once s is off the
 		// lists: published here, another P could take s's free list.
-		return MCentral_FreeSpan(&runtime_mheap.central[spanclass(cl, s->noscan)].mcentral, s, nfree, nil, nil);
+		return MCentral_FreeSpan(&runtime_mheap.central[MSpan_Class(s)].mcentral, s, nfree, nil, nil);
 	}
 
 	// Mark any free objects in this span so we don't collect them.
@@ -1444,7 +1444,7 @@ MSpan_Sweep(MSpan *s)
 		runtime_atomicstore(&s->sweepgen, runtime_mheap.sweepgen);
 	if(nfree) {
 		sweepcount(c, cl, nfree, size);
-		res = MCentral_FreeSpan(&runtime_mheap.central[spanclass(cl, s->noscan)].mcentral, s, nfree, head.next, end);
+		res = MCentral_FreeSpan(&runtime_mheap.central[MSpan_Class(s)].mcentral, s, nfree, head.next, end);
 	}
 	return res;
 }
